@@ -3,6 +3,7 @@
 #   condaswarm/node:<distro>        systemd, python3, sudo, openssh-server ...   (images/node)
 #   condaswarm/node-engine:<distro> the same plus docker.io and python3-docker    (images/engine)
 #   condaswarm/busybox:latest       a tiny workload image for tests              (images/busybox)
+#   condaswarm/debian:<distro>      the plain Debian base (for images built on the nodes)
 # The base is the public Debian image when a registry answers, else debootstrap + docker import.
 # Usage: scripts/images.sh [debian12 debian13 ...]   (default: both)
 set -euo pipefail
@@ -54,6 +55,7 @@ for d in "$@"; do
   build "node $d" images/node "$base" "$node"
   build "node-engine $d" images/engine "$node" "$engine"
   # Stable names the scenarios use; they always point at the newest recipe.
+  docker tag "$base" "condaswarm/debian:$d"
   docker tag "$node" "condaswarm/node:$d"
   docker tag "$engine" "condaswarm/node-engine:$d"
 done
