@@ -40,8 +40,8 @@ test: setup ## the whole suite: lint, unit, molecule (a clean slate first)
 	@bash scripts/clean.sh
 	@$(MAKE) --no-print-directory lint unit molecule
 
-lab: images ## build the lab on this machine and run site.yml against it
-	@echo "make lab: the end-to-end lab arrives with site.yml (issue 8)"; exit 1
+lab: images ## build the lab on this machine and run site.yml against it (LAB_ARGS="-e lab_workers=4")
+	@bash scripts/lab.sh $(LAB_ARGS)
 
 lab-down: ## remove every container, network and volume the lab created
 	@bash scripts/clean.sh --lab
