@@ -1,0 +1,105 @@
+"""The stack file and HAProxy configuration, rendered by Ansible from the role's defaults."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = ROOT / "roles" / "jupyter_stack"
+PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+
+OBJECTS = {k: f"jupyter_{k}_v3" for k in ("password_hash", "cookie_secret", "tls_cert", "tls_key", "haproxy_cfg")}
+
+
+def _render(tmp_path, **overrides):
+    play = {
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "main.yml")],
+        "tasks": [
+            {"ansible.builtin.template": {"src": str(ROLE / "templates" / f"{name}.j2"), "dest": str(tmp_path / name)}}
+            for name in ("compose.yml", "haproxy.cfg")
+        ],
+    }
+    # Extra vars: above the role's defaults loaded as vars_files.
+    extra = {
+        "jupyter_image_ref": "registry.lab:5000/condaswarm/jupyter:abc",
+        "jupyter_stack_nfs_volume_options": {"type": "nfs", "o": "addr=10.0.0.5,nfsvers=4.2,rw", "device": ":/nb"},
+        "_jupyter_stack_objects": OBJECTS,
+        "_jupyter_stack_cookie_key": "k" * 32,
+        **overrides,
+    }
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    (tmp_path / "play.yml").write_text(json.dumps([play]))
+    proc = subprocess.run(
+        [
+            PLAYBOOK,
+            "-i",
+            "localhost,",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-e",
+            f"@{tmp_path / 'extra.json'}",
+            str(tmp_path / "play.yml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return yaml.safe_load((tmp_path / "compose.yml").read_text()), (tmp_path / "haproxy.cfg").read_text()
+
+
+def test_jupyter_service(tmp_path):
+    compose, _ = _render(tmp_path)
+    svc = compose["services"]["jupyter"]
+    assert svc["image"] == "registry.lab:5000/condaswarm/jupyter:abc"
+    deploy = svc["deploy"]
+    assert deploy["replicas"] == 3 and deploy["endpoint_mode"] == "dnsrr"
+    assert deploy["placement"]["constraints"] == ["node.role == worker"]
+    assert deploy["update_config"]["order"] == "start-first"
+    assert deploy["update_config"]["failure_action"] == "rollback"
+    assert deploy["resources"]["limits"] == {"cpus": "2", "memory": "2G"}
+    assert svc["ulimits"] == {"nofile": {"soft": 4096, "hard": 8192}}
+    assert "--ServerApp.cookie_secret_file=/run/secrets/jupyter_cookie_secret" in svc["command"]
+    assert compose["volumes"]["notebooks"]["driver_opts"]["device"] == ":/nb"
+    assert compose["secrets"]["password_hash"] == {"external": True, "name": "jupyter_password_hash_v3"}
+
+
+def test_proxy_service_on_managers_with_host_ports(tmp_path):
+    compose, _ = _render(tmp_path)
+    proxy = compose["services"]["proxy"]
+    assert proxy["deploy"]["mode"] == "global"
+    assert proxy["deploy"]["placement"]["constraints"] == ["node.role == manager"]
+    assert {(p["published"], p["target"], p["mode"]) for p in proxy["ports"]} == {
+        (80, 8080, "host"),
+        (443, 8443, "host"),
+    }
+
+
+def test_bind_storage_and_ssh_door(tmp_path):
+    compose, _ = _render(
+        tmp_path,
+        jupyter_stack_storage="bind",
+        jupyter_stack_ssh=True,
+        _jupyter_stack_objects=OBJECTS | {"ssh_authorized_keys": "k_v1"},
+    )
+    assert compose["volumes"] == {"ssh_host_keys": {}}
+    assert compose["services"]["jupyter"]["volumes"][0]["type"] == "bind"
+    assert compose["services"]["ssh"]["ports"][0]["mode"] == "host"
+    assert compose["secrets"]["ssh_authorized_keys"]["name"] == "k_v1"
+
+
+@pytest.mark.parametrize(("base_url", "check"), [("/", "GET /api"), ("lab", "GET /lab/api"), ("/a/b/", "GET /a/b/api")])
+def test_haproxy_follows_base_url_and_stack_name(tmp_path, base_url, check):
+    _, cfg = _render(tmp_path, jupyter_stack_base_url=base_url, jupyter_stack_name="science")
+    assert f"option httpchk {check}\n" in cfg
+    assert "tasks.science_jupyter:8888" in cfg
+    assert "cookie SCIENCE_REPLICA insert indirect nocache dynamic" in cfg
+    assert "option redispatch" in cfg
