@@ -1,0 +1,272 @@
+#!/usr/bin/python
+# Copyright: condaswarm.cluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: swarm_node_drain
+short_description: Drain, pause or activate a Docker Swarm node and wait for its tasks to move away
+version_added: 0.1.0
+description:
+  - Sets the availability of a Swarm node (C(drain), C(active) or C(pause)) through the Docker Engine API.
+  - For C(drain), waits until no task of a replicated (non-global) service is still running on the node,
+    and reports which tasks moved and, where Swarm already scheduled it, the node of the replacement task.
+    Tasks of global services are stopped on a drained node too; they are not waited for and not reported.
+  - Swarm does not move tasks back when a node becomes C(active) again; new and updated tasks may land on it.
+    Use M(condaswarm.cluster.swarm_service_update) with O(condaswarm.cluster.swarm_service_update#module:force=true)
+    to spread a service again.
+  - Must run on a Swarm manager.
+author:
+  - condaswarm.cluster developers
+requirements:
+  - Docker SDK for Python >= 5.0.3 (Debian's C(python3-docker)) on the host the module runs on
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  node:
+    description: Hostname or ID (or unique ID prefix) of the node.
+    type: str
+    required: true
+  availability:
+    description: Availability to set.
+    type: str
+    choices: [drain, active, pause]
+    default: drain
+  wait:
+    description: For C(drain), wait until no task of a replicated service runs on the node.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait.
+    type: int
+    default: 300
+  docker_host:
+    description: Docker Engine API endpoint of a Swarm manager.
+    type: str
+    default: unix:///var/run/docker.sock
+    aliases: [docker_url]
+seealso:
+  - module: condaswarm.cluster.swarm_service_update
+  - module: community.docker.docker_node
+"""
+
+EXAMPLES = r"""
+- name: Drain worker2 for maintenance
+  condaswarm.cluster.swarm_node_drain:
+    node: worker2
+    timeout: 120
+  delegate_to: "{{ groups['swarm_managers'][0] }}"
+
+- name: Put it back into service
+  condaswarm.cluster.swarm_node_drain:
+    node: worker2
+    availability: active
+  delegate_to: "{{ groups['swarm_managers'][0] }}"
+"""
+
+RETURN = r"""
+node:
+  description: The node that was addressed.
+  returned: success or failure after the node was found
+  type: dict
+  sample: {id: yhxwzdvfdv74brz0ive125drg, hostname: worker2, role: worker, state: ready}
+availability_before:
+  description: Availability before the change.
+  returned: success or failure after the node was found
+  type: str
+  sample: active
+availability_after:
+  description: Availability after the change (the requested one in check mode).
+  returned: success or failure after the node was found
+  type: str
+  sample: drain
+moved_tasks:
+  description:
+    - Tasks of replicated services that ran on the node before a drain. C(new_task) and C(new_task_node)
+      are the replacement in the same slot, when Swarm already scheduled one.
+    - In check mode, the tasks that would move (without replacements).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {service: web, task: l8omn12is56dxcalftxmsvl3f, slot: 1, from_node: worker2,
+       new_task: 4o3wuw296fv1bprj9kgco45e1, new_task_node: worker1, new_task_state: running}
+remaining_tasks:
+  description: Tasks of replicated services still running on the node when the timeout passed.
+  returned: failure
+  type: list
+  elements: dict
+elapsed:
+  description: Seconds spent.
+  returned: always
+  type: float
+  sample: 6.1
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
+from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm import (
+    DOCKER_COMMON_ARGS,
+    DOCKER_IMPORT_ERROR,
+    HAS_DOCKER,
+    SwarmClient,
+    SwarmError,
+)
+
+ARGUMENT_SPEC = {
+    "node": {"type": "str", "required": True},
+    "availability": {"type": "str", "choices": ["drain", "active", "pause"], "default": "drain"},
+    "wait": {"type": "bool", "default": True},
+    "timeout": {"type": "int", "default": 300},
+    **DOCKER_COMMON_ARGS,
+}
+
+RUNNING_STATES = ("running", "starting", "preparing", "assigned", "accepted", "ready")
+
+
+def node_summary(node):
+    desc = node.get("Description") or {}
+    return {
+        "id": node["ID"],
+        "hostname": desc.get("Hostname"),
+        "role": (node.get("Spec") or {}).get("Role"),
+        "availability": (node.get("Spec") or {}).get("Availability"),
+        "state": (node.get("Status") or {}).get("State"),
+    }
+
+
+class NodeDrainer:
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.started = swarm.now()
+        self.result = {"changed": False, "moved_tasks": []}
+        self._service_cache = {}
+
+    def elapsed(self):
+        return round(swarm.now() - self.started, 3)
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.module.fail_json(msg=msg, elapsed=self.elapsed(), **self.result)
+
+    def service(self, service_id):
+        if service_id not in self._service_cache:
+            self._service_cache[service_id] = self.client.get_service(service_id)
+        return self._service_cache[service_id]
+
+    def replicated_tasks_on(self, node_id):
+        """Tasks of non-global services that are running (or about to) on the node."""
+        result = []
+        for task in self.client.node_tasks(node_id):
+            if (task.get("Status") or {}).get("State") not in RUNNING_STATES:
+                continue
+            service = self.service(task.get("ServiceID"))
+            if service is None or swarm.service_mode(service["Spec"]) in ("global", "global-job"):
+                continue
+            result.append(task)
+        return result
+
+    def run(self):
+        ref = self.params["node"]
+        node = self.client.find_node(ref)
+        if node is None:
+            known = ", ".join(sorted(n.get("Description", {}).get("Hostname", n["ID"]) for n in self.client.nodes()))
+            self.fail(
+                f"node {ref!r} is not a member of the Swarm at {self.client.docker_host} (known nodes: {known}). "
+                "Use a hostname or ID from `docker node ls` on a manager."
+            )
+        wanted = self.params["availability"]
+        before = (node.get("Spec") or {}).get("Availability")
+        self.result.update(node=node_summary(node), availability_before=before, availability_after=before)
+        if before == wanted:
+            self.module.exit_json(elapsed=self.elapsed(), **self.result)
+
+        self.result["changed"] = True
+        self.result["availability_after"] = wanted
+        if self.module._diff:
+            self.result["diff"] = {"before": {"availability": before}, "after": {"availability": wanted}}
+        moving = self.replicated_tasks_on(node["ID"]) if wanted == "drain" else []
+        self.result["moved_tasks"] = [self.moved(task, node) for task in moving]
+        if self.module.check_mode:
+            self.module.exit_json(elapsed=self.elapsed(), **self.result)
+
+        spec = swarm.deep_copy(node.get("Spec") or {})
+        spec["Availability"] = wanted
+        self.client.update_node(node, spec)
+        self.result["node"] = node_summary(self.client.inspect_node(node["ID"]))
+        if wanted == "drain" and self.params["wait"]:
+            self.wait_for_drain(node, moving)
+        self.module.exit_json(elapsed=self.elapsed(), **self.result)
+
+    def moved(self, task, node, replacement=None):
+        service = self.service(task.get("ServiceID"))
+        entry = {
+            "service": service["Spec"].get("Name") if service else task.get("ServiceID"),
+            "task": task["ID"],
+            "slot": task.get("Slot"),
+            "from_node": (node.get("Description") or {}).get("Hostname") or node["ID"],
+        }
+        if replacement is not None:
+            entry["new_task"] = replacement["ID"]
+            entry["new_task_node"] = self.client.hostname(replacement.get("NodeID"))
+            entry["new_task_state"] = (replacement.get("Status") or {}).get("State")
+        return entry
+
+    def wait_for_drain(self, node, moving):
+        remaining = []
+
+        def check():
+            remaining[:] = self.replicated_tasks_on(node["ID"])
+            return True if not remaining else None
+
+        _done, timed_out = swarm.wait_for(check, self.params["timeout"])
+        self.result["moved_tasks"] = [self.moved(task, node, self.replacement(task, node)) for task in moving]
+        if timed_out:
+            hostname = (node.get("Description") or {}).get("Hostname") or node["ID"]
+            summaries = [
+                self.client.task_summary(t, (self.service(t["ServiceID"]) or {}).get("Spec", {}).get("Name"))
+                for t in remaining
+            ]
+            text = "; ".join(f"{s['service']} {swarm.describe_task(s)}" for s in summaries)
+            self.fail(
+                f"node {hostname} is set to drain, but {len(remaining)} task(s) of replicated services still run on "
+                f"it after {self.params['timeout']} s: {text}. Check `docker node ps {hostname}` and the tasks' stop "
+                "grace periods; the node stays drained, run again to keep waiting.",
+                remaining_tasks=summaries,
+            )
+
+    def replacement(self, task, node):
+        """The task Swarm started in the same slot on another node, if any."""
+        candidates = [
+            t
+            for t in self.client.tasks(task.get("ServiceID"))
+            if t["ID"] != task["ID"]
+            and t.get("NodeID") != node["ID"]
+            and t.get("DesiredState") == "running"
+            and (task.get("Slot") is None or t.get("Slot") == task.get("Slot"))
+        ]
+        candidates.sort(key=lambda t: t.get("CreatedAt") or "", reverse=True)
+        return candidates[0] if candidates else None
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"), exception=DOCKER_IMPORT_ERROR)
+    if module.params["timeout"] <= 0:
+        module.fail_json(msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}")
+    try:
+        NodeDrainer(module, SwarmClient(module.params["docker_host"])).run()
+    except SwarmError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+
+
+if __name__ == "__main__":
+    main()
