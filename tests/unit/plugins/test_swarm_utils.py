@@ -1,0 +1,148 @@
+"""Pure helpers of module_utils/swarm.py and the client wrapper's error handling."""
+
+import docker
+import pytest
+from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
+from swarm_fakes import make_node, make_service, make_task
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1024, 1024),
+        ("1024", 1024),
+        ("512M", 512 * 1024**2),
+        ("512m", 512 * 1024**2),
+        ("1.5G", int(1.5 * 1024**3)),
+        ("2GiB", 2 * 1024**3),
+        ("64kb", 64 * 1024),
+        ("0", 0),
+    ],
+)
+def test_parse_memory(value, expected):
+    assert swarm.parse_memory(value) == expected
+
+
+@pytest.mark.parametrize("value", ["12 parsecs", "-1", "M", True, -5])
+def test_parse_memory_rejects(value):
+    with pytest.raises(ValueError, match="memory value"):
+        swarm.parse_memory(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0.5, 500_000_000), (2, 2_000_000_000), ("1.25", 1_250_000_000)])
+def test_parse_cpus(value, expected):
+    assert swarm.parse_cpus(value) == expected
+
+
+@pytest.mark.parametrize("value", ["lots", -1, True])
+def test_parse_cpus_rejects(value):
+    with pytest.raises(ValueError, match="cpus value"):
+        swarm.parse_cpus(value)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "current", "match"),
+    [
+        ("busybox", "busybox:latest", True),
+        ("busybox:latest", "busybox:latest@sha256:abc", True),
+        ("busybox:1", "busybox:latest", False),
+        ("registry.lab:5000/jupyter", "registry.lab:5000/jupyter:latest", True),
+        ("registry.lab:5000/jupyter:2", "registry.lab:5000/jupyter:latest", False),
+        ("busybox@sha256:abc", "busybox:latest@sha256:abc", False),
+        ("busybox:latest@sha256:abc", "busybox:latest@sha256:abc", True),
+    ],
+)
+def test_images_match(wanted, current, match):
+    assert swarm.images_match(wanted, current) is match
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [
+        (["node.role==worker"], ["node.role == worker"], True),
+        (["a==1", "b!=2"], ["b != 2", "a==1"], True),
+        (["a==1"], ["a==2"], False),
+        (None, [], True),
+        (["a==1"], [], False),
+    ],
+)
+def test_constraints_equal(left, right, equal):
+    assert swarm.constraints_equal(left, right) is equal
+
+
+@pytest.mark.parametrize(
+    ("constraints", "matches"),
+    [
+        ([], True),
+        (["node.role==worker"], True),
+        (["node.role!=worker"], False),
+        (["node.hostname==worker1"], True),
+        (["node.labels.zone==a"], True),
+        (["node.labels.zone==b"], False),
+        (["node.labels.missing!=x"], True),
+        (["node.platform.os==linux", "node.role==worker"], True),
+    ],
+)
+def test_node_matches_constraints(constraints, matches):
+    node = make_node("worker1", labels={"zone": "a"})
+    assert swarm.node_matches_constraints(node, constraints) is matches
+
+
+def test_node_constraint_errors():
+    node = make_node("worker1")
+    with pytest.raises(ValueError, match="unsupported"):
+        swarm.node_matches_constraints(node, ["node.weird==1"])
+    with pytest.raises(ValueError, match="not of the form"):
+        swarm.node_matches_constraints(node, ["node.role"])
+
+
+def test_task_runs_spec():
+    service = make_service("web", env=["A=1", "B=2"])
+    template = service["Spec"]["TaskTemplate"]
+    task = make_task(service, "n1")
+    assert swarm.task_runs_spec(task, template)
+    task["Spec"]["ContainerSpec"]["Env"] = ["B=2", "A=1"]
+    assert swarm.task_runs_spec(task, template)
+    changed = dict(template, ForceUpdate=1)
+    assert not swarm.task_runs_spec(task, changed)
+    other = make_service("web", image="busybox:2")["Spec"]["TaskTemplate"]
+    assert not swarm.task_runs_spec(task, other)
+
+
+def test_summarize_spec():
+    service = make_service("web", env=["A=1"], replicas=3)
+    service["Spec"]["TaskTemplate"]["Resources"]["Limits"] = {"NanoCPUs": 500_000_000, "MemoryBytes": 1024}
+    summary = swarm.summarize_spec(service["Spec"])
+    assert summary["replicas"] == 3
+    assert summary["env"] == {"A": "1"}
+    assert summary["limits"] == {"cpus": 0.5, "memory": 1024}
+    assert summary["update_config"]["monitor"] == 5.0
+    assert swarm.summarize_spec(make_service("g", mode={"Global": {}})["Spec"])["mode"] == "global"
+    assert swarm.service_mode({"Mode": {"GlobalJob": {}}}) == "global-job"
+
+
+def test_wait_for_gives_up_at_timeout(clock):
+    calls = []
+    result, timed_out = swarm.wait_for(lambda: calls.append(1), timeout=5, interval=2)
+    assert timed_out and result is None
+    assert clock.slept == 5
+    assert len(calls) == 4  # at 0, 2, 4 and 5 s
+
+
+def test_unreachable_engine_says_what_to_check(monkeypatch):
+    def refuse(**kwargs):
+        raise docker.errors.DockerException("Error while fetching server API version: connection refused")
+
+    monkeypatch.setattr(docker, "APIClient", refuse)
+    with pytest.raises(swarm.SwarmError, match="Is dockerd running"):
+        swarm.SwarmClient("unix:///nowhere.sock")
+
+
+def test_not_a_manager_hint(fake_docker, monkeypatch):
+    def not_manager(filters=None):
+        raise docker.errors.APIError("503 Server Error", explanation="This node is not a swarm manager.")
+
+    monkeypatch.setattr(fake_docker, "services", not_manager)
+    client = swarm.SwarmClient()
+    with pytest.raises(swarm.SwarmError, match="Run this module on a Swarm manager"):
+        client.services()
