@@ -466,6 +466,19 @@ def describe_task(summary):
     return f"task {summary['id']}{slot}{where}: {summary['state']}" + (f": {reason}" if reason else "")
 
 
+def describe_tasks(summaries):
+    """Failure text for several tasks, grouping those that failed the same way (one error, many slots)."""
+    groups = {}
+    for summary in summaries:
+        line = describe_task(summary)
+        head, sep, reason = line.partition(": ")
+        groups.setdefault(reason if sep else line, []).append(head)
+    parts = []
+    for reason, heads in groups.items():
+        parts.append(f"{', '.join(heads)}: {reason}" if reason else ", ".join(heads))
+    return "; ".join(parts)
+
+
 def wait_for(check, timeout, interval=POLL_INTERVAL):
     """Call ``check()`` until it returns something other than None, or the timeout passes.
 

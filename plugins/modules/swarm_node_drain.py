@@ -46,7 +46,7 @@ options:
     type: int
     default: 300
   docker_host:
-    description: Docker Engine API endpoint of a Swarm manager.
+    description: Docker Engine API endpoint of a Swarm manager (a C(unix://) socket, or C(tcp://) without TLS).
     type: str
     default: unix:///var/run/docker.sock
     aliases: [docker_url]
@@ -228,6 +228,13 @@ class NodeDrainer:
 
         _done, timed_out = swarm.wait_for(check, self.params["timeout"])
         self.result["moved_tasks"] = [self.moved(task, node, self.replacement(task, node)) for task in moving]
+        stranded = [t for t in self.result["moved_tasks"] if t.get("new_task") and not t.get("new_task_node")]
+        if stranded:
+            self.module.warn(
+                f"{len(stranded)} task(s) drained from this node have no node to run on yet "
+                f"({', '.join(sorted({t['service'] for t in stranded}))}): check placement constraints, "
+                "reservations and the availability of the other nodes"
+            )
         if timed_out:
             hostname = (node.get("Description") or {}).get("Hostname") or node["ID"]
             summaries = [

@@ -149,7 +149,7 @@ options:
     type: bool
     default: true
   docker_host:
-    description: Docker Engine API endpoint of a Swarm manager.
+    description: Docker Engine API endpoint of a Swarm manager (a C(unix://) socket, or C(tcp://) without TLS).
     type: str
     default: unix:///var/run/docker.sock
     aliases: [docker_url]
@@ -546,7 +546,7 @@ class ServiceUpdater:
             reason = f"was paused by Swarm ({status.get('Message', 'no message')})"
         else:
             reason = f"failed and Swarm started a rollback itself ({status.get('Message', 'no message')})"
-        tasks_text = "; ".join(swarm.describe_task(t) for t in failing) or "no failed task was recorded"
+        tasks_text = swarm.describe_tasks(failing) or "no failed task was recorded"
         rollback_text = self.roll_back(service_id, progress["state"])
         hint = (
             "Make the image available to every node (push it to the registry the nodes pull from, or docker load "
@@ -593,10 +593,15 @@ class ServiceUpdater:
         service, timed_out = swarm.wait_for(check, self.params["timeout"])
         if timed_out or swarm.update_state(service) != "rollback_completed":
             service = self.client.get_service(service_id)
-            self.result["update_status"] = service.get("UpdateStatus") or {}
-            state = swarm.update_state(service)
+            status = service.get("UpdateStatus") or {}
+            self.result["update_status"] = status
+            how = (
+                f"did not complete within {self.params['timeout']} s"
+                if timed_out
+                else f"was paused by Swarm ({status.get('Message', 'no message')})"
+            )
             return (
-                f"The rollback did not complete within {self.params['timeout']} s (Swarm update state: {state}); "
+                f"The rollback {how} (Swarm update state: {status.get('State')}); "
                 "the service may run a mix of old and new tasks: check it now."
             )
         self.result["rolled_back"] = True

@@ -80,7 +80,9 @@ options:
     type: int
     default: 300
   docker_host:
-    description: Docker Engine API endpoint of a Swarm manager (also passed to the CLI as C(DOCKER_HOST)).
+    description:
+      - Docker Engine API endpoint of a Swarm manager (a C(unix://) socket, or C(tcp://) without TLS).
+      - Also passed to the CLI as C(DOCKER_HOST).
     type: str
     default: unix:///var/run/docker.sock
     aliases: [docker_url]
@@ -404,10 +406,23 @@ class StackDeployer:
             for name, spec in sorted(specs.items())
         }
 
+    def docker_cli(self):
+        docker = self.module.get_bin_path("docker")
+        if not docker:
+            self.fail(
+                "the docker CLI was not found on this manager; `docker stack deploy` needs it (the Engine API has no "
+                "stack endpoint). Install it: on Debian 13 the docker.io package only recommends docker-cli, "
+                "so install docker-cli there."
+            )
+        return docker
+
+    def cli_supports_detach(self):
+        rc, out, _err = self.module.run_command([self.docker_cli(), "stack", "deploy", "--help"])
+        return rc == 0 and "--detach" in out
+
     def cli(self, *args):
-        docker = self.module.get_bin_path("docker", required=True)
         rc, out, err = self.module.run_command(
-            [docker, *args], environ_update={"DOCKER_HOST": self.params["docker_host"]}
+            [self.docker_cli(), *args], environ_update={"DOCKER_HOST": self.params["docker_host"]}
         )
         if rc != 0:
             self.fail(
@@ -444,8 +459,11 @@ class StackDeployer:
             args.append("--prune")
         if self.params["with_registry_auth"]:
             args.append("--with-registry-auth")
-        args += ["--resolve-image", self.params["resolve_image"], self.stack]
-        self.cli(*args)
+        args += ["--resolve-image", self.params["resolve_image"]]
+        if self.cli_supports_detach():
+            # CLI 26+ can wait itself; this module waits (and reports) on its own.
+            args.append("--detach=true")
+        self.cli(*args, self.stack)
 
         after = self.snapshot()
         old, new = before["services"], after["services"]
@@ -561,9 +579,9 @@ class StackDeployer:
             )
         ]
         bad.sort(key=lambda t: t.get("UpdatedAt") or "", reverse=True)
-        details = [swarm.describe_task(self.client.task_summary(t, name)) for t in bad[:3]]
+        details = swarm.describe_tasks([self.client.task_summary(t, name) for t in bad[:5]])
         if details:
-            text += "; " + "; ".join(details)
+            text += "; " + details
         return text
 
     def remove(self):

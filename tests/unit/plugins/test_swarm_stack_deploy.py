@@ -44,8 +44,11 @@ class FakeCLI:
         self.wanted = {}  # service name -> service dict the next deploy creates or updates to
         self.start_tasks = True  # a deploy starts the tasks at once (tests script otherwise)
         self.rc = 0
+        self.help_text = "Usage:  docker stack deploy [OPTIONS] STACK\n  -c, --compose-file strings\n"
 
     def run_command(self, args, **kwargs):
+        if "--help" in args:
+            return 0, self.help_text, ""
         self.calls.append((args, kwargs))
         if self.rc:
             return self.rc, "", "failed to deploy: some error"
@@ -140,6 +143,13 @@ def test_first_deploy_creates_and_converges(cli, compose, run_module):
     assert result["services"]["demo_agent"]["desired"] == 2  # one per ready+active node
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"]["demo_app"]["replicas"] == 2
+
+
+def test_cli_26_is_told_to_detach(cli, compose, run_module):
+    cli.help_text += "  -d, --detach   Exit immediately instead of waiting for the stack services to converge\n"
+    result = run_module(main, {"name": "demo", "compose": [compose]})
+    assert "failed" not in result, result["msg"]
+    assert cli.calls[0][0][-2:] == ["--detach=true", "demo"]
 
 
 def test_redeploy_of_same_specs_is_unchanged(cli, compose, run_module):
@@ -239,6 +249,14 @@ def test_timeout_reports_per_service(cli, compose, run_module, clock):
     assert "demo_agent" not in result["msg"]  # converged services are not reported
     assert result["services"]["demo_app"]["converged"] is False
     assert 8 <= clock.slept <= 10
+
+
+def test_missing_cli_says_what_to_install(cli, compose, run_module, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False: None)
+    result = run_module(main, {"name": "demo", "compose": [compose]})
+    assert result["failed"] is True
+    assert "docker-cli" in result["msg"]
+    assert not cli.calls
 
 
 def test_cli_failure_is_reported(cli, compose, run_module):

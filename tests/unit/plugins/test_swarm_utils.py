@@ -146,3 +146,18 @@ def test_not_a_manager_hint(fake_docker, monkeypatch):
     client = swarm.SwarmClient()
     with pytest.raises(swarm.SwarmError, match="Run this module on a Swarm manager"):
         client.services()
+
+
+def test_describe_tasks_groups_identical_errors():
+    base = {"slot": 1, "node": "w1", "state": "rejected", "error": "No such image: x", "exit_code": 0}
+    text = swarm.describe_tasks(
+        [
+            dict(base, id="t1"),
+            dict(base, id="t2", slot=2, node="w2"),
+            dict(base, id="t3", state="failed", error="exit", exit_code=1, node=None),
+        ]
+    )
+    assert text == (
+        "task t1 (slot 1) on node w1, task t2 (slot 2) on node w2: rejected: No such image: x; "
+        "task t3 (slot 1) (not scheduled on any node): failed: exit (exit code 1)"
+    )
