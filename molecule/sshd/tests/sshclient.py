@@ -4,7 +4,7 @@ import os
 import subprocess
 from pathlib import Path
 
-# Set for alice, bob and root by prepare.yml.
+# Set for alice, bob, carol and root by prepare.yml.
 PASSWORD = "Corr3ct-Horse-2026"
 NODES = ["sshd-debian12", "sshd-debian13"]
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))

@@ -19,6 +19,7 @@ EXPECTED = {
     "allowagentforwarding": "no",
     "allowtcpforwarding": "no",
     "allowstreamlocalforwarding": "no",
+    "allowgroups": "ssh-users",
 }
 
 

@@ -18,8 +18,10 @@ def _run(converge, **kwargs):
 
 @pytest.fixture(scope="module")
 def no_key_run(converge):
-    # bob has a password but no key; the run would otherwise change MaxAuthTries.
-    return _run(converge, extra_vars={"sshd_admin_users": ["bob"], "sshd_max_auth_tries": 2})
+    # carol has a password but no key; root has a key but is not in the AllowUsers list asked for.
+    # The run would otherwise change MaxAuthTries.
+    extra = {"sshd_admin_users": ["carol", "root"], "sshd_allow_users": ["alice"], "sshd_max_auth_tries": 2}
+    return _run(converge, extra_vars=extra)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,8 @@ def test_admin_without_key_stops_before_sshd_changes(host, no_key_run):
     name = host.backend.get_hostname()
     assert run.rc != 0
     assert "Refusing to switch off password logins" in run.output
-    assert "admin user bob has no authorized key (looked in /home/bob/.ssh/authorized_keys" in run.output
+    assert "admin user carol has no authorized key (looked in /home/carol/.ssh/authorized_keys" in run.output
+    assert "admin user root is not in sshd_allow_users" in run.output
     assert after[name] == before[name]
     assert "Write the role's settings" not in run.output  # stopped before the configuration tasks
     assert host.check_output("sshd -T | grep ^maxauthtries") == "maxauthtries 3"

@@ -35,6 +35,13 @@ def test_key_login_succeeds(ip, user):
     assert login.stdout.strip() == user
 
 
+def test_key_login_outside_allowed_groups_is_refused(ip):
+    """bob has the same key as alice but is not in ssh-users (sshd_allow_groups)."""
+    login = key_login(ip, "bob")
+    assert login.returncode == 255
+    assert "Permission denied (publickey)" in login.stderr
+
+
 @pytest.mark.parametrize("user", ["alice", "root"])
 def test_right_password_is_refused(ip, askpass, control_sshd, user):
     control = password_login(ip, user, PASSWORD, port=control_sshd, askpass=askpass)

@@ -1,0 +1,69 @@
+"""The sshd drop-in as the role renders it: role settings first, then the extra options."""
+
+from pathlib import Path
+
+import jinja2
+import yaml
+
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "sshd"
+DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+
+
+def _render(**overrides):
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True)
+    env.filters["ternary"] = lambda value, yes, no: yes if value else no
+    settings = {
+        "PasswordAuthentication": "no",
+        "AuthenticationMethods": "publickey",
+        "KexAlgorithms": "sntrup761x25519-sha512,curve25519-sha256",
+    }
+    context = {
+        **DEFAULTS,
+        "ansible_managed": "managed",
+        "_sshd_openssh_version": "9.2p1",
+        "_sshd_settings": settings,
+        **overrides,
+    }
+    text = env.from_string((ROLE / "templates" / "condaswarm.conf.j2").read_text()).render(**context)
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def test_role_settings_only_by_default():
+    assert _render() == [
+        "PasswordAuthentication no",
+        "AuthenticationMethods publickey",
+        "KexAlgorithms sntrup761x25519-sha512,curve25519-sha256",
+    ]
+
+
+def test_allow_lists_and_extra_options_follow_the_role_settings():
+    lines = _render(
+        sshd_allow_users=["ops", "alice"],
+        sshd_allow_groups=["jupyter"],
+        sshd_extra_options={
+            "ClientAliveInterval": 300,
+            "UseDNS": False,
+            "PrintMotd": True,
+            "AcceptEnv": ["LANG", "LC_*"],
+        },
+    )
+    assert lines[:3] == [
+        "PasswordAuthentication no",
+        "AuthenticationMethods publickey",
+        "KexAlgorithms sntrup761x25519-sha512,curve25519-sha256",
+    ]
+    assert lines[3:] == [
+        "AllowUsers ops alice",
+        "AllowGroups jupyter",
+        "ClientAliveInterval 300",
+        "UseDNS no",
+        "PrintMotd yes",
+        "AcceptEnv LANG",
+        "AcceptEnv LC_*",
+    ]
+
+
+def test_extra_options_cannot_set_what_the_role_writes():
+    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    written = {keyword.lower() for keyword in role_vars["_sshd_settings"]} | {"allowusers", "allowgroups"}
+    assert written <= set(role_vars["sshd__managed_keywords"])
