@@ -89,11 +89,18 @@ class FakeClock:
     def __init__(self):
         self.t = 1000.0
         self.slept = 0.0
+        self.calls = 0
 
     def now(self):
         return self.t
 
     def sleep(self, seconds):
+        # A wait that never ends must fail the test, not hang it.
+        if seconds < 0:
+            raise AssertionError(f"sleep({seconds}): negative sleep")
+        self.calls += 1
+        if self.slept + seconds > 24 * 3600 or self.calls > 10_000:
+            raise AssertionError("the code under test waited more than a simulated day or 10000 times")
         self.t += seconds
         self.slept += seconds
 

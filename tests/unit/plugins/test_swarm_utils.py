@@ -1,9 +1,11 @@
 """Pure helpers of module_utils/swarm.py and the client wrapper's error handling."""
 
+import inspect
+
 import docker
 import pytest
 from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
-from swarm_fakes import make_node, make_service, make_task
+from swarm_fakes import FakeAPIClient, make_node, make_service, make_task
 
 
 @pytest.mark.parametrize(
@@ -161,3 +163,19 @@ def test_describe_tasks_groups_identical_errors():
         "task t1 (slot 1) on node w1, task t2 (slot 2) on node w2: rejected: No such image: x; "
         "task t3 (slot 1) (not scheduled on any node): failed: exit (exit code 1)"
     )
+
+
+def test_fake_client_matches_the_real_sdk():
+    """The fake may not accept calls the real docker.APIClient would refuse (names and keyword arguments)."""
+    for name, fake_method in inspect.getmembers(FakeAPIClient, inspect.isfunction):
+        if name.startswith("__") or name in {"add_node", "add_service", "add_task", "service", "called"}:
+            continue
+        if name.startswith("_") and name not in {"_url", "_post_json", "_result"}:
+            continue
+        real = getattr(docker.APIClient, name, None)
+        assert real is not None, f"docker.APIClient has no {name}()"
+        real_params = inspect.signature(inspect.unwrap(real)).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in real_params.values()):
+            continue  # e.g. _post_json(url, data, **kwargs) hands keywords on to requests
+        fake_params = set(inspect.signature(fake_method).parameters) - {"kwargs"}
+        assert fake_params <= set(real_params), f"{name}: the fake accepts {fake_params - set(real_params)}"
