@@ -21,7 +21,9 @@ description:
     (C(ready) and C(active) nodes matching the placement constraints). One-shot tasks (restart condition
     C(none) or C(on-failure)) that completed count as done, and job services (C(replicated-job),
     C(global-job)) are done when their tasks completed, so they do not make the module hang.
-    A one-shot task that failed for good (restart condition C(none)) fails the module.
+    A one-shot task that failed for good (restart condition C(none)) fails the module. Swarm pauses the update
+    of a one-shot service whose task exits within the update monitor period; that pause is not a failure
+    when the tasks completed.
   - On timeout, or when Swarm pauses or rolls back the update of a service changed by this deploy,
     it fails with a report per service naming the failing tasks, their nodes and errors.
   - Must run on a Swarm manager that has the docker CLI; the compose files are read on that host.
@@ -43,7 +45,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows a per-service summary (mode, replicas, image) before and after.
+      - The diff shows a per-service summary (mode, replicas, image, and a digest of the whole service spec, so
+        that changes to other fields show too) before and after.
 options:
   name:
     description: Stack name (services are named C(<name>_<service>)).
@@ -138,6 +141,7 @@ elapsed:
   sample: 21.4
 """
 
+import hashlib
 import json
 import os
 import re
@@ -401,10 +405,13 @@ class StackDeployer:
 
     @staticmethod
     def summaries(specs):
-        return {
-            name: {k: v for k, v in swarm.summarize_spec(spec).items() if k in ("mode", "replicas", "image")}
-            for name, spec in sorted(specs.items())
-        }
+        """Per service: mode, replicas, image, and a digest of the whole spec so that any change shows."""
+        result = {}
+        for name, spec in sorted(specs.items()):
+            summary = {k: v for k, v in swarm.summarize_spec(spec).items() if k in ("mode", "replicas", "image")}
+            summary["spec_digest"] = hashlib.sha256(comparable_spec(spec).encode()).hexdigest()[:12]
+            result[name] = summary
+        return result
 
     def docker_cli(self):
         docker = self.module.get_bin_path("docker")
@@ -500,7 +507,12 @@ class StackDeployer:
             for short, wanted in plan.items():
                 name = f"{self.stack}_{short}"
                 if name in planned:
-                    after[name] = {"mode": wanted["mode"], "replicas": wanted["replicas"], "image": wanted["image"]}
+                    after[name] = {
+                        "mode": wanted["mode"],
+                        "replicas": wanted["replicas"],
+                        "image": wanted["image"],
+                        "spec_digest": "(not known in check mode)",
+                    }
             for name, items in planned.items():
                 if items == ["remove"]:
                     after.pop(name, None)

@@ -171,6 +171,17 @@ def test_changed_spec_is_reported_as_updated(cli, compose, run_module):
     assert result["services"]["demo_app"]["image"] == "condaswarm/busybox:2"
 
 
+def test_diff_shows_changes_beyond_image_and_replicas(cli, compose, run_module):
+    run_module(main, {"name": "demo", "compose": [compose]})
+    cli.wanted["demo_app"] = stack_service("demo", "app", replicas=2, env=["DEBUG=1"])
+    result = run_module(main, {"name": "demo", "compose": [compose]}, diff=True)
+    assert result["changed_services"]["updated"] == ["demo_app"]
+    before, after = result["diff"]["before"]["demo_app"], result["diff"]["after"]["demo_app"]
+    assert before["image"] == after["image"]
+    assert before["spec_digest"] != after["spec_digest"]
+    assert result["diff"]["before"]["demo_agent"] == result["diff"]["after"]["demo_agent"]
+
+
 def test_check_mode_compares_compose_with_running_stack(cli, compose, run_module, monkeypatch):
     run_module(main, {"name": "demo", "compose": [compose]})
     monkeypatch.setenv("APP_REPLICAS", "3")
