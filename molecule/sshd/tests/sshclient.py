@@ -59,3 +59,13 @@ def sshd_config_state(name, files="/etc/ssh/sshd_config.d/*"):
         text=True,
         check=True,
     ).stdout
+
+
+def sshd_main_pid(name):
+    """The PID of the node's listening sshd: a reload keeps it, a restart does not."""
+    return subprocess.run(
+        ["docker", "exec", name, "systemctl", "show", "-p", "MainPID", "--value", "ssh"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
