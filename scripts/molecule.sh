@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-if [ $# -eq 0 ]; then
+if [ $# -eq 0 ] || [ "$*" = all ]; then
   # Every scenario; docker_engine first: when the engine install breaks, nothing later is meaningful.
   mapfile -t all < <(ls molecule/*/molecule.yml | cut -d/ -f2 | grep -vx docker_engine)
   set -- docker_engine "${all[@]}"
