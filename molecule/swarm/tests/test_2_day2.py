@@ -1,4 +1,5 @@
-"""Day-2 work against the real Swarm: update, failed update, drain, quorum, heal, add a worker.
+"""Day-2 work against the real Swarm (after test_1_formation.py checked the converged Swarm):
+update, failed update, drain, quorum, heal, add a worker.
 
 The tests run in file order and build on each other (one service, `web`).
 """
@@ -75,8 +76,9 @@ def test_drain_moves_tasks_away_and_back():
     drained = drain("swarm-worker1", "drain")
     assert drained.rc == 0, drained.output
     assert drained.changed == 1
-    tasks = running_tasks("web")
-    assert len(tasks) == 3 and {h for h, _ in tasks} == {"swarm-worker2"}, tasks
+    # The module returns once no task is left on the drained node; the replacements start right after.
+    tasks = wait_for(lambda: len(running_tasks("web")) == 3 and running_tasks("web"), timeout=60)
+    assert tasks and {h for h, _ in tasks} == {"swarm-worker2"}, running_tasks("web")
     assert by_host()["swarm-worker1"][0]["Spec"]["Availability"] == "drain"
 
     back = drain("swarm-worker1", "active")
