@@ -28,6 +28,7 @@ _spec.loader.exec_module(_shared)
 run_playbook = _shared.run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
+SCENARIO = Path(__file__).resolve().parents[1]
 MANAGER = "jupyter-stack-manager"
 WORKERS = ["jupyter-stack-worker1", "jupyter-stack-worker2"]
 MANAGER_IP = "10.205.0.10"
@@ -47,6 +48,8 @@ def session(cafile):
     """A browser-like client: its own cookie jar, the stack's certificate as the only trust anchor."""
     s = requests.Session()
     s.verify = cafile
+    # Not the environment's CA bundle (requests lets REQUESTS_CA_BUNDLE override `verify`) nor its proxies.
+    s.trust_env = False
     return s
 
 

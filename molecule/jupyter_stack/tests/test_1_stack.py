@@ -3,19 +3,20 @@
 import json
 
 import pytest
-import requests
 from stack_helpers import (
     BASE,
     MANAGER,
     MANAGER_IP,
     PASSWORD,
     PROXY,
+    SCENARIO,
     SERVICE,
     STACK_DIR,
     WORKERS,
     api,
     login,
     node,
+    run_playbook,
     session,
 )
 
@@ -50,10 +51,15 @@ def test_jupyter_service_spec(jupyter_spec):
 def test_replicas_run_on_workers_with_limits(manager):
     tasks = manager.check_output(f"docker service ps {SERVICE} --filter desired-state=running --format '{{{{.Node}}}}'")
     assert sorted(tasks.split()) and set(tasks.split()) <= set(WORKERS)
+    # The current tasks only (containers of replaced tasks may still be stopping).
+    task_ids = manager.check_output(f"docker service ps {SERVICE} --filter desired-state=running -q --no-trunc").split()
     found = 0
     for worker in WORKERS:
         host = node(worker)
-        for cid in host.check_output(f"docker ps -q --filter label=com.docker.swarm.service.name={SERVICE}").split():
+        for task_id in task_ids:
+            cid = host.check_output(f"docker ps -q --filter label=com.docker.swarm.task.id={task_id}").strip()
+            if not cid:
+                continue
             hc = json.loads(host.check_output(f"docker inspect {cid}"))[0]["HostConfig"]
             assert hc["Memory"] == 1024**3
             assert {u["Name"]: u["Soft"] for u in hc["Ulimits"]} == {"nofile": 2048, "nproc": 4096}
@@ -74,14 +80,14 @@ def test_proxy_global_on_the_manager_unprivileged(manager):
 
 
 def test_http_redirects_to_https():
-    r = requests.get(f"http://{MANAGER_IP}/tree", allow_redirects=False, timeout=10)
+    r = session(None).get(f"http://{MANAGER_IP}/tree", allow_redirects=False, timeout=10)
     assert r.status_code == 301
     assert r.headers["Location"] == f"https://{MANAGER_IP}/tree"
 
 
 def test_certificate_names_the_manager(cafile):
     # Verification against the generated certificate alone: its subjectAltName carries the address.
-    r = requests.get(BASE + "api", verify=cafile, timeout=10)
+    r = session(cafile).get(BASE + "api", timeout=10)
     assert r.status_code == 200 and "version" in r.json()
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
 
@@ -89,8 +95,10 @@ def test_certificate_names_the_manager(cafile):
 def test_unauthenticated_access_refused(cafile):
     s = session(cafile)
     assert api(s, "GET", "api/contents").status_code == 403
-    r = s.get(BASE + "tree", allow_redirects=False, timeout=10)
-    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert api(s, "GET", "api/kernels").status_code == 403
+    # Starting a kernel (running code) is refused too, even with the _xsrf cookie a visitor gets.
+    s.get(BASE + "login", timeout=10)
+    assert api(s, "POST", "api/kernels", {"name": "python3"}).status_code == 403
 
 
 def test_wrong_password_refused(cafile):
@@ -113,8 +121,8 @@ def test_no_secret_in_the_stack_file_or_the_service(manager, jupyter_spec):
         assert PASSWORD not in text and hash_ not in text and "argon2" not in text
 
 
-def test_check_mode_changes_nothing_and_shows_no_secret(converge, manager):
-    run = converge(check=True)
+def test_check_mode_changes_nothing_and_shows_no_secret(manager):
+    run = run_playbook(SCENARIO / "check.yml", check=True)
     assert run.rc == 0, run.output
     assert run.changed == 0, run.output
     hash_ = manager.check_output(f"cat {STACK_DIR}/password.hash").strip()

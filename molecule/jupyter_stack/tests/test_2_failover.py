@@ -6,7 +6,7 @@ import subprocess
 import time
 
 import pytest
-from stack_helpers import MANAGER, STICKY, WORKERS, api, node, replica_of, run_in_new_kernel
+from stack_helpers import MANAGER, SERVICE, STICKY, WORKERS, api, node, replica_of, run_in_new_kernel
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
 
@@ -31,8 +31,28 @@ def wait_node_ready(manager, name, timeout=90):
     pytest.fail(f"{name} not ready again after {timeout} s")
 
 
+def replica_workers(manager):
+    out = manager.check_output(f"docker service ps {SERVICE} --filter desired-state=running --format '{{{{.Node}}}}'")
+    return out.split()
+
+
 @pytest.fixture(scope="module")
-def saved(user):
+def spread(manager):
+    """One replica per worker, so that stopping one worker leaves a replica standing.
+
+    Start-first updates can leave both replicas on one worker (the old task still counts when the new one
+    is placed); scaling down and up again places the second replica on the emptier worker.
+    """
+    if len(set(replica_workers(manager))) < 2:
+        manager.check_output(f"docker service scale -d {SERVICE}=1")
+        time.sleep(3)
+        manager.check_output(f"docker service scale {SERVICE}=2")
+    workers = replica_workers(manager)
+    assert sorted(workers) == sorted(WORKERS), workers
+
+
+@pytest.fixture(scope="module")
+def saved(user, spread):
     """A notebook created, run in a kernel through the proxy and saved with its output."""
     assert api(user, "PUT", f"api/contents/{NOTEBOOK}", notebook(CODE)).status_code in (200, 201)
     status, stdout, ename = run_in_new_kernel(user, CODE)
@@ -61,7 +81,7 @@ def test_session_moves_to_another_replica_when_its_worker_stops(user, saved, man
     started = time.time()
     stop = subprocess.Popen(["docker", "stop", worker], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        elapsed, errors = None, 0
+        elapsed, errors = None, []
         while time.time() - started < FAILOVER_LIMIT + 30:
             try:
                 r = api(user, "GET", f"api/contents/{NOTEBOOK}", timeout=5)
@@ -71,15 +91,15 @@ def test_session_moves_to_another_replica_when_its_worker_stops(user, saved, man
                     cell = r.json()["content"]["cells"][0]
                     break
                 if r.status_code != 200:
-                    errors += 1
-            except Exception:
-                errors += 1
+                    errors.append(r.status_code)
+            except Exception as e:
+                errors.append(type(e).__name__)
             time.sleep(0.25)
         assert stop.wait(120) == 0, stop.stdout.read()
         assert elapsed is not None, f"no other replica served the session within {FAILOVER_LIMIT + 30} s"
         report(
             f"failover: same session served by another replica {elapsed:.1f} s after"
-            f" `docker stop {worker}` ({errors} failed requests meanwhile)"
+            f" `docker stop {worker}` ({len(errors)} failed requests meanwhile: {errors[:5]})"
         )
         assert elapsed <= FAILOVER_LIMIT
         assert cell["outputs"][0]["text"] == stdout

@@ -6,8 +6,7 @@ import threading
 import time
 
 import pytest
-import requests
-from stack_helpers import BASE, MANAGER, ROOT, SERVICE, api, run_playbook
+from stack_helpers import BASE, MANAGER, ROOT, SERVICE, api, run_playbook, session
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
 
@@ -25,7 +24,7 @@ class Poller(threading.Thread):
     def run(self):
         while not self.stop.is_set():
             for ask in (
-                lambda: requests.get(BASE + "api", verify=self.cafile, timeout=10),
+                lambda: session(self.cafile).get(BASE + "api", timeout=10),
                 lambda: api(self.user, "GET", "api/contents"),
             ):
                 try:
