@@ -14,7 +14,7 @@ SCENARIOS ?= docker_engine sshd nfs_server swarm
 MOLECULE_DISTRO ?= debian12
 export MOLECULE_DISTRO
 
-.PHONY: help setup images lint unit molecule test lab lab-down clean
+.PHONY: help setup images lint unit molecule test lab lab-down e2e clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: setup ## the whole suite: lint, unit, molecule (a clean slate first)
 
 lab: images ## build the lab on this machine and run site.yml against it (LAB_ARGS="-e lab_workers=4")
 	@bash scripts/lab.sh $(LAB_ARGS)
+
+e2e: setup ## headless Chromium logs in to the lab, runs a notebook cell, saves a screenshot (after make lab)
+	@bash tests/e2e/run.sh
 
 lab-down: ## remove every container, network and volume the lab created
 	@bash scripts/clean.sh --lab
