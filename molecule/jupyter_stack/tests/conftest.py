@@ -1,7 +1,9 @@
 """Fixtures of the jupyter_stack scenario."""
 
+import time
+
 import pytest
-from stack_helpers import MANAGER, STACK_DIR, login, node, session
+from stack_helpers import BASE, MANAGER, STACK_DIR, login, node, session
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +23,11 @@ def cafile(manager, tmp_path_factory):
 def user(cafile):
     """A logged-in browser session."""
     s = session(cafile)
+    # The platform answers before the login is tried (a node restarted by an earlier test may still be
+    # settling); the login itself must then work at once.
+    deadline = time.time() + 60
+    while s.get(BASE + "api", timeout=10).status_code != 200 and time.time() < deadline:
+        time.sleep(1)
     assert login(s) == 302
     return s
 

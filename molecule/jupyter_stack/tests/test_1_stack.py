@@ -41,7 +41,7 @@ def test_jupyter_service_spec(jupyter_spec):
     update = jupyter_spec["UpdateConfig"]
     assert (update["Order"], update["FailureAction"], update["Monitor"]) == ("start-first", "rollback", 10 * 10**9)
     assert task["RestartPolicy"]["Condition"] == "any"
-    assert task["ContainerSpec"]["Healthcheck"]["Interval"] == 2 * 10**9
+    assert task["ContainerSpec"]["Healthcheck"]["Interval"] == 3 * 10**9
     secrets = {s["File"]["Name"]: s["SecretName"] for s in task["ContainerSpec"]["Secrets"]}
     assert secrets.keys() == {"jupyter_password_hash", "jupyter_cookie_secret"}
     # Versioned names: a new password makes a new secret and so rolls the replicas.
