@@ -64,9 +64,13 @@ class Client:
         headers = {"X-XSRFToken": self.s.cookies.get("_xsrf", "")}
         return self.s.request(method, self.url + path, headers=headers, timeout=timeout)
 
+    def served_status(self):
+        """Status of a logged-in request (200: served and still logged in)."""
+        return self.api("GET", "api/contents", timeout=5).status_code
+
     def served(self):
         try:
-            return self.api("GET", "api/contents", timeout=3).status_code == 200
+            return self.served_status() == 200
         except requests.RequestException:
             return False
 
