@@ -94,8 +94,10 @@ def test_session_served_again_after_its_worker_is_killed(user, victim, manager, 
             f"2 healthy replicas on {survivor}",
         )
         report(f"ha worker kill: 2 healthy replicas on {survivor} {time.time() - started:.1f} s after the kill")
-        assert full is not None
-        assert {n for n, _ in running_tasks(manager)} == {survivor}
+        # Swarm's own view agrees: both tasks it wants running run on the survivor.
+        running = [n for n, state in running_tasks(manager) if state == "Running"]
+        assert running == [survivor] * 2, running_tasks(manager)
+        assert full <= FULL_COUNT_LIMIT
     finally:
         restart_node(victim)
         wait(lambda: node_field(manager, victim, "{{.Status.State}}") == "ready", 120, f"{victim} ready again")
