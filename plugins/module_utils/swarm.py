@@ -242,7 +242,28 @@ def _same(left, right):
 
 
 # What a task's spec must share with its service's TaskTemplate to count as "running the current spec".
-_TASK_CONTAINER_FIELDS = ("Image", "Env", "Args", "Command", "Labels", "User", "Dir", "Hostname")
+_TASK_CONTAINER_FIELDS = (
+    "Image",
+    "Env",
+    "Args",
+    "Command",
+    "Labels",
+    "User",
+    "Dir",
+    "Hostname",
+    "Healthcheck",
+    "Ulimits",
+)
+
+
+def _references(container, kind):
+    """Secrets or configs as comparable (name, target file) pairs: IDs differ between versions, names do not."""
+    name = "SecretName" if kind == "Secrets" else "ConfigName"
+    return sorted((ref.get(name), (ref.get("File") or {}).get("Name")) for ref in container.get(kind) or [])
+
+
+def _mounts(container):
+    return sorted((m.get("Type"), m.get("Source"), m.get("Target")) for m in container.get("Mounts") or [])
 
 
 def task_runs_spec(task, template):
@@ -256,6 +277,12 @@ def task_runs_spec(task, template):
             left, right = sorted(left or []), sorted(right or [])
         if not _same(left, right):
             return False
+    # A rotated secret or config (versioned name) or a changed mount is a new spec too.
+    for kind in ("Secrets", "Configs"):
+        if _references(task_container, kind) != _references(container, kind):
+            return False
+    if _mounts(task_container) != _mounts(container):
+        return False
     if not _same(task_spec.get("ForceUpdate"), template.get("ForceUpdate")):
         return False
     task_res, res = task_spec.get("Resources") or {}, template.get("Resources") or {}

@@ -15,7 +15,7 @@ PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 OBJECTS = {k: f"jupyter_{k}_v3" for k in ("password_hash", "cookie_secret", "tls_cert", "tls_key", "haproxy_cfg")}
 
 
-def _render(tmp_path, **overrides):
+def _render(tmp_path, inventory="localhost,", **overrides):
     play = {
         "hosts": "localhost",
         "connection": "local",
@@ -40,7 +40,7 @@ def _render(tmp_path, **overrides):
         [
             PLAYBOOK,
             "-i",
-            "localhost,",
+            inventory,
             "-e",
             f"ansible_python_interpreter={sys.executable}",
             "-e",
@@ -70,6 +70,26 @@ def test_jupyter_service(tmp_path):
     assert "--ServerApp.cookie_secret_file=/run/secrets/jupyter_cookie_secret" in svc["command"]
     assert compose["volumes"]["notebooks"]["driver_opts"]["device"] == ":/nb"
     assert compose["secrets"]["password_hash"] == {"external": True, "name": "jupyter_password_hash_v3"}
+
+
+def test_nfs_options_from_the_nfs_server_fact(tmp_path):
+    """Without options given, the stack mounts the export the nfs_server role published."""
+    published = {"type": "nfs", "o": "addr=10.9.0.2,nfsvers=4.2,rw", "device": ":/notebooks"}
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {"localhost": {}},
+                    "children": {
+                        "nfs_servers": {"hosts": {"nfs1": {"nfs_server_volume_options": {"notebooks": published}}}}
+                    },
+                }
+            }
+        )
+    )
+    compose, _ = _render(tmp_path, inventory=str(inventory), jupyter_stack_nfs_volume_options={})
+    assert compose["volumes"]["notebooks"] == {"driver": "local", "driver_opts": published}
 
 
 def test_proxy_service_on_managers_with_host_ports(tmp_path):

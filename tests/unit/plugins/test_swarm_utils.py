@@ -1,5 +1,6 @@
 """Pure helpers of module_utils/swarm.py and the client wrapper's error handling."""
 
+import copy
 import inspect
 
 import docker
@@ -179,3 +180,25 @@ def test_fake_client_matches_the_real_sdk():
             continue  # e.g. _post_json(url, data, **kwargs) hands keywords on to requests
         fake_params = set(inspect.signature(fake_method).parameters) - {"kwargs"}
         assert fake_params <= set(real_params), f"{name}: the fake accepts {fake_params - set(real_params)}"
+
+
+def test_task_runs_spec_follows_rotated_secrets_configs_and_mounts():
+    service = make_service("web")
+    template = service["Spec"]["TaskTemplate"]
+    container = template["ContainerSpec"]
+    container["Secrets"] = [{"SecretID": "s1", "SecretName": "app_password_v1", "File": {"Name": "password"}}]
+    container["Configs"] = [{"ConfigID": "c1", "ConfigName": "app_cfg_v1", "File": {"Name": "/etc/app.cfg"}}]
+    container["Mounts"] = [{"Type": "bind", "Source": "/srv/a", "Target": "/data"}]
+    task = make_task(service, "n1")
+    assert swarm.task_runs_spec(task, template)
+    # The same secret under another ID (re-created with the same name) is the same spec.
+    task["Spec"]["ContainerSpec"]["Secrets"][0]["SecretID"] = "s9"
+    assert swarm.task_runs_spec(task, template)
+    for field, change in (
+        ("Secrets", {"SecretName": "app_password_v2"}),
+        ("Configs", {"ConfigName": "app_cfg_v2"}),
+        ("Mounts", {"Source": "/srv/b"}),
+    ):
+        rotated = copy.deepcopy(template)
+        rotated["ContainerSpec"][field][0].update(change)
+        assert not swarm.task_runs_spec(task, rotated), field
