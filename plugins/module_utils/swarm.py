@@ -266,8 +266,13 @@ def _mounts(container):
     return sorted((m.get("Type"), m.get("Source"), m.get("Target")) for m in container.get("Mounts") or [])
 
 
-def task_runs_spec(task, template):
-    """True when ``task`` was created from (an equivalent of) the service TaskTemplate ``template``."""
+def task_runs_spec(task, template, nodes=None):
+    """True when ``task`` was created from (an equivalent of) the service TaskTemplate ``template``.
+
+    ``nodes`` (node objects) lets a change of placement constraints alone count as current for a task
+    whose node satisfies the new constraints: Swarm leaves such tasks running (swarmkit's
+    IsTaskDirtyPlacementConstraintsOnly), so waiting for them to be replaced would never end.
+    """
     task_spec = task.get("Spec") or {}
     task_container = task_spec.get("ContainerSpec") or {}
     container = (template or {}).get("ContainerSpec") or {}
@@ -290,9 +295,14 @@ def task_runs_spec(task, template):
         for key in ("NanoCPUs", "MemoryBytes"):
             if not _same((task_res.get(part) or {}).get(key), (res.get(part) or {}).get(key)):
                 return False
-    return constraints_equal(
-        (task_spec.get("Placement") or {}).get("Constraints"), (template.get("Placement") or {}).get("Constraints")
-    )
+    constraints = (template.get("Placement") or {}).get("Constraints")
+    if constraints_equal((task_spec.get("Placement") or {}).get("Constraints"), constraints):
+        return True
+    node = next((n for n in nodes or [] if n.get("ID") == task.get("NodeID")), None)
+    try:
+        return node is not None and node_matches_constraints(node, constraints)
+    except ValueError:
+        return False  # a constraint we cannot evaluate: the task counts as old, as before
 
 
 def _node_attribute(node, key):

@@ -493,10 +493,11 @@ class ServiceUpdater:
         """(done, running_new, expected)."""
         template = service["Spec"].get("TaskTemplate") or {}
         desired = self.desired_tasks(service, tasks)
+        nodes = self.client.nodes(refresh=True)
         running_new = [
             t
             for t in desired
-            if (t.get("Status") or {}).get("State") == "running" and swarm.task_runs_spec(t, template)
+            if (t.get("Status") or {}).get("State") == "running" and swarm.task_runs_spec(t, template, nodes)
         ]
         expected = self.expected_count(service)
         done = len(running_new) == len(desired) and (expected is None or len(running_new) == expected)
@@ -559,7 +560,7 @@ class ServiceUpdater:
     def failing_tasks(self, name, tasks, template, include_pending=False, limit=5):
         def wanted(task):
             state = (task.get("Status") or {}).get("State")
-            if not swarm.task_runs_spec(task, template):
+            if not swarm.task_runs_spec(task, template, self.client.nodes()):
                 return False
             if state in swarm.FAILED_STATES or (task.get("Status") or {}).get("Err"):
                 return True

@@ -316,7 +316,7 @@ def service_status(service, tasks, nodes):
     template = spec.get("TaskTemplate") or {}
     mode = swarm.service_mode(spec)
     condition = (template.get("RestartPolicy") or {}).get("Condition") or "any"
-    current = [t for t in tasks if swarm.task_runs_spec(t, template)]
+    current = [t for t in tasks if swarm.task_runs_spec(t, template, nodes)]
 
     def state(task):
         return (task.get("Status") or {}).get("State")
@@ -580,7 +580,7 @@ class StackDeployer:
         bad = [
             t
             for t in tasks
-            if swarm.task_runs_spec(t, template)
+            if swarm.task_runs_spec(t, template, self.client.nodes())
             and (
                 (t.get("Status") or {}).get("State") in swarm.FAILED_STATES
                 or (t.get("Status") or {}).get("Err")

@@ -103,6 +103,20 @@ def test_update_waits_until_every_task_runs_new_spec(swarm, run_module, clock):
     assert result["elapsed"] == pytest.approx(clock.slept)
 
 
+def test_relaxed_constraints_converge_without_new_tasks(fake_docker, run_module):
+    # Swarm leaves tasks whose node still satisfies the new constraints: the wait must not expect new ones.
+    fake = fake_docker
+    nodes = [fake.add_node(name, labels={"jupyter": "true"}) for name in ("worker1", "worker2")]
+    web = fake.add_service("web", constraints=["node.role==worker", "node.labels.jupyter==true"])
+    for slot, node in enumerate(nodes, start=1):
+        fake.add_task(web, node, slot=slot)
+    fake.on_update = lambda fake, service: service.update(UpdateStatus={"State": "completed"})
+    result = run_module(main, {"name": "web", "constraints": ["node.role==worker"], "timeout": 30})
+    assert "failed" not in result, result["msg"]
+    assert result["changes"] == ["constraints"]
+    assert len(result["tasks"]) == 2
+
+
 def test_update_not_done_while_update_status_says_updating(swarm, run_module):
     # Tasks already look new, but Swarm still reports "updating": keep waiting.
     def react(fake, service):

@@ -112,6 +112,24 @@ def test_task_runs_spec():
     assert not swarm.task_runs_spec(task, other)
 
 
+def test_task_runs_spec_after_constraints_change():
+    # Swarm keeps a task whose node satisfies the new constraints: it is current, not waiting for replacement.
+    labelled = make_node("worker1", labels={"jupyter": "true"})
+    plain = make_node("worker2")
+    old = make_service("web", constraints=["node.role==worker", "node.labels.jupyter==true"])
+    task = make_task(old, labelled["ID"])
+    relaxed = make_service("web", constraints=["node.role==worker"])["Spec"]["TaskTemplate"]
+    assert swarm.task_runs_spec(task, relaxed, [plain, labelled])
+    assert not swarm.task_runs_spec(task, relaxed)  # without the nodes it cannot tell
+    moved = make_service("web", constraints=["node.hostname==worker2"])["Spec"]["TaskTemplate"]
+    assert not swarm.task_runs_spec(task, moved, [plain, labelled])
+    gone = make_task(old, "node-removed")
+    assert not swarm.task_runs_spec(gone, relaxed, [plain, labelled])
+    # any other difference still makes the task old, whatever its node
+    relaxed_new_image = dict(relaxed, ContainerSpec=dict(relaxed["ContainerSpec"], Image="condaswarm/busybox:2"))
+    assert not swarm.task_runs_spec(task, relaxed_new_image, [plain, labelled])
+
+
 def test_summarize_spec():
     service = make_service("web", env=["A=1"], replicas=3)
     service["Spec"]["TaskTemplate"]["Resources"]["Limits"] = {"NanoCPUs": 500_000_000, "MemoryBytes": 1024}
