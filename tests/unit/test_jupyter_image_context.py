@@ -18,7 +18,7 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 
 
 def render(tmp_path, **role_vars):
-    """Run the role's context.yml into tmp_path/context; returns (context dir, tag)."""
+    """Run the role's context.yml and write.yml into tmp_path/context; returns (context dir, tag)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     context = tmp_path / "context"
     role_vars = {"jupyter_image_build_dir": str(context), **role_vars}
@@ -32,6 +32,13 @@ def render(tmp_path, **role_vars):
                     "ansible.builtin.include_role": {
                         "name": "condaswarm.cluster.jupyter_image",
                         "tasks_from": "context.yml",
+                    },
+                    "vars": role_vars,
+                },
+                {
+                    "ansible.builtin.include_role": {
+                        "name": "condaswarm.cluster.jupyter_image",
+                        "tasks_from": "write.yml",
                     },
                     "vars": role_vars,
                 },
