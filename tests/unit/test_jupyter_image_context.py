@@ -12,50 +12,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+from ansible_play import run_play
 
 
 def render(tmp_path, **role_vars):
     """Run the role's context.yml and write.yml into tmp_path/context; returns (context dir, tag)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
     context = tmp_path / "context"
     role_vars = {"jupyter_image_build_dir": str(context), **role_vars}
-    play = [
+    tasks = [
         {
-            "hosts": "localhost",
-            "connection": "local",
-            "gather_facts": False,
-            "tasks": [
-                {
-                    "ansible.builtin.include_role": {
-                        "name": "condaswarm.cluster.jupyter_image",
-                        "tasks_from": "context.yml",
-                    },
-                    "vars": role_vars,
-                },
-                {
-                    "ansible.builtin.include_role": {
-                        "name": "condaswarm.cluster.jupyter_image",
-                        "tasks_from": "write.yml",
-                    },
-                    "vars": role_vars,
-                },
-                {"ansible.builtin.debug": {"msg": "REF={{ jupyter_image_ref }}"}},
-            ],
+            "ansible.builtin.include_role": {"name": "condaswarm.cluster.jupyter_image", "tasks_from": tasks_from},
+            "vars": role_vars,
         }
+        for tasks_from in ("context.yml", "write.yml")
     ]
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps(play))
-    proc = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_play(tmp_path, [*tasks, {"ansible.builtin.debug": {"msg": "REF={{ jupyter_image_ref }}"}}])
     return context, re.search(r"REF=(\S+?)\"", proc.stdout).group(1)
 
 

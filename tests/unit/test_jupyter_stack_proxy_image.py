@@ -1,50 +1,11 @@
 """The HAProxy stand-in's Dockerfile (jupyter_stack_proxy_build_from_debian), rendered by Ansible."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "roles" / "jupyter_stack"
-PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+from ansible_play import render_templates
 
 
 def _render(tmp_path, **overrides):
-    play = {
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars_files": [str(ROLE / "defaults" / "main.yml")],
-        "tasks": [
-            {
-                "ansible.builtin.template": {
-                    "src": str(ROLE / "templates" / "proxy_image" / "Dockerfile.j2"),
-                    "dest": str(tmp_path / "Dockerfile"),
-                }
-            }
-        ],
-    }
-    (tmp_path / "play.yml").write_text(json.dumps([play]))
-    (tmp_path / "extra.json").write_text(json.dumps(overrides))
-    proc = subprocess.run(
-        [
-            PLAYBOOK,
-            "-i",
-            "localhost,",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            f"@{tmp_path / 'extra.json'}",
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return (tmp_path / "Dockerfile").read_text()
+    (dockerfile,) = render_templates(tmp_path, "jupyter_stack", ["proxy_image/Dockerfile.j2"], extra=overrides)
+    return dockerfile.read_text()
 
 
 def test_laid_out_like_the_official_image(tmp_path):

@@ -1,31 +1,13 @@
 """The stack file and HAProxy configuration, rendered by Ansible from the role's defaults."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "roles" / "jupyter_stack"
-PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+from ansible_play import render_templates
 
 OBJECTS = {k: f"jupyter_{k}_v3" for k in ("password_hash", "cookie_secret", "tls_cert", "tls_key", "haproxy_cfg")}
 
 
 def _render(tmp_path, inventory="localhost,", **overrides):
-    play = {
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "main.yml")],
-        "tasks": [
-            {"ansible.builtin.template": {"src": str(ROLE / "templates" / f"{name}.j2"), "dest": str(tmp_path / name)}}
-            for name in ("compose.yml", "haproxy.cfg")
-        ],
-    }
     # Extra vars: above the role's defaults loaded as vars_files.
     extra = {
         "jupyter_image_ref": "registry.lab:5000/condaswarm/jupyter:abc",
@@ -34,26 +16,15 @@ def _render(tmp_path, inventory="localhost,", **overrides):
         "_jupyter_stack_cookie_key": "k" * 32,
         **overrides,
     }
-    (tmp_path / "extra.json").write_text(json.dumps(extra))
-    (tmp_path / "play.yml").write_text(json.dumps([play]))
-    proc = subprocess.run(
-        [
-            PLAYBOOK,
-            "-i",
-            inventory,
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            f"@{tmp_path / 'extra.json'}",
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    compose, cfg = render_templates(
+        tmp_path,
+        "jupyter_stack",
+        ["compose.yml.j2", "haproxy.cfg.j2"],
+        vars_files=["defaults/main.yml", "vars/main.yml"],
+        extra=extra,
+        inventory=inventory,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return yaml.safe_load((tmp_path / "compose.yml").read_text()), (tmp_path / "haproxy.cfg").read_text()
+    return yaml.safe_load(compose.read_text()), cfg.read_text()
 
 
 def test_jupyter_service(tmp_path):

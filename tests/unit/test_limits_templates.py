@@ -4,55 +4,18 @@ The runner is a POSIX sh script: it is executed with this machine's /bin/sh (das
 so its option handling and the MemoryError of a runaway allocation are checked without a node container.
 """
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "roles" / "limits"
-ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+from ansible_play import render_templates
 
 
 def _render(tmp_path, template, extra=None):
-    play = [
-        {
-            "hosts": "localhost",
-            "connection": "local",
-            "gather_facts": False,
-            "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "main.yml")],
-            "tasks": [
-                {
-                    "ansible.builtin.template": {
-                        "src": str(ROLE / "templates" / template),
-                        "dest": str(tmp_path / template),
-                        "mode": "0755",
-                    }
-                }
-            ],
-        }
-    ]
-    (tmp_path / "play.yml").write_text(json.dumps(play))
-    proc = subprocess.run(
-        [
-            ANSIBLE_PLAYBOOK,
-            "-i",
-            "localhost,",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            json.dumps(extra or {}),
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    (path,) = render_templates(
+        tmp_path, "limits", [template], vars_files=["defaults/main.yml", "vars/main.yml"], extra=extra, mode="0755"
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return tmp_path / template
+    return path
 
 
 def _lines(path):

@@ -3,14 +3,7 @@
 The kernel backend cannot run on this machine (no nfsd), so its file is checked here, line for line.
 """
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "roles" / "nfs_server"
-ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+from ansible_play import ROOT, render_templates
 
 EXPORTS = [
     {"path": "/srv/nfs/notebooks/"},
@@ -26,44 +19,16 @@ EXPORTS = [
 
 
 def _render(tmp_path, template):
-    play = [
-        {
-            "hosts": "localhost",
-            "connection": "local",
-            "gather_facts": False,
-            "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "Debian.yml")],
-            "tasks": [
-                {"ansible.builtin.include_vars": str(ROLE / "vars" / "main.yml")},
-                {
-                    "ansible.builtin.template": {
-                        "src": str(ROLE / "templates" / template),
-                        "dest": str(tmp_path / template),
-                        "mode": "0644",
-                    }
-                },
-            ],
-        }
-    ]
-    (tmp_path / "play.yml").write_text(json.dumps(play))
     extra = {"nfs_server_exports": EXPORTS, "nfs_server_default_clients": ["10.202.0.0/24", "10.202.5.0/24"]}
-    proc = subprocess.run(
-        [
-            ANSIBLE_PLAYBOOK,
-            "-i",
-            "localhost,",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            json.dumps(extra),
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    (path,) = render_templates(
+        tmp_path,
+        "nfs_server",
+        [template],
+        vars_files=["defaults/main.yml", "vars/Debian.yml"],
+        extra=extra,
+        tasks=[{"ansible.builtin.include_vars": str(ROOT / "roles" / "nfs_server" / "vars" / "main.yml")}],
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return [line for line in (tmp_path / template).read_text().splitlines() if not line.startswith("#")]
+    return [line for line in path.read_text().splitlines() if not line.startswith("#")]
 
 
 def test_kernel_exports_file(tmp_path):
