@@ -55,3 +55,15 @@ def converge(scenario_dir):
         return run_playbook(scenario_dir / "converge.yml", **kwargs)
 
     return _converge
+
+
+@pytest.fixture(scope="session")
+def report(pytestconfig):
+    """Print a measured figure (a FIGURE line) to the scenario's log, past pytest's output capture."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def _report(line):
+        with capture.global_and_fixture_disabled():
+            print(f"\nFIGURE {line}")
+
+    return _report

@@ -35,15 +35,3 @@ def cafile(manager, tmp_path_factory):
     path = tmp_path_factory.mktemp("tls") / "stack.crt"
     path.write_text(manager.check_output(f"cat {client.STACK_DIR}/tls.crt") + "\n")
     return str(path)
-
-
-@pytest.fixture(scope="session")
-def report(pytestconfig):
-    """Print a measured figure to the scenario's log, past pytest's output capture."""
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-
-    def _report(line):
-        with capture.global_and_fixture_disabled():
-            print(f"\nFIGURE {line}")
-
-    return _report

@@ -1,4 +1,5 @@
-"""Fixtures of the ha scenario: those of molecule/jupyter_stack (manager, cafile, user, report), by import."""
+"""Fixtures of the ha scenario: those of molecule/jupyter_stack (manager, cafile, user), by import;
+report comes from molecule/conftest.py."""
 
 import importlib.util
 
@@ -9,4 +10,4 @@ _spec = importlib.util.spec_from_file_location("jupyter_stack_conftest", STACK_T
 _fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fixtures)
 
-manager, cafile, user, report = _fixtures.manager, _fixtures.cafile, _fixtures.user, _fixtures.report
+manager, cafile, user = _fixtures.manager, _fixtures.cafile, _fixtures.user

@@ -26,15 +26,3 @@ def password_hash(manager, ref):
         f"docker run --rm {ref} python -c "
         f"\"from jupyter_server.auth import passwd; print(passwd('{PASSWORD}', algorithm='argon2'))\""
     ).strip()
-
-
-@pytest.fixture(scope="session")
-def report(pytestconfig):
-    """Print a measured figure to the scenario's log, past pytest's output capture."""
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-
-    def _report(line):
-        with capture.global_and_fixture_disabled():
-            print(f"\nFIGURE {line}")
-
-    return _report

@@ -30,15 +30,3 @@ def user(cafile):
         time.sleep(1)
     assert login(s) == 302
     return s
-
-
-@pytest.fixture(scope="session")
-def report(pytestconfig):
-    """Print a measured figure to the scenario's log, past pytest's output capture."""
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-
-    def _report(line):
-        with capture.global_and_fixture_disabled():
-            print(f"\nFIGURE {line}")
-
-    return _report
