@@ -266,16 +266,10 @@ def _mounts(container):
     return sorted((m.get("Type"), m.get("Source"), m.get("Target")) for m in container.get("Mounts") or [])
 
 
-def task_runs_spec(task, template, nodes=None):
-    """True when ``task`` was created from (an equivalent of) the service TaskTemplate ``template``.
-
-    ``nodes`` (node objects) lets a change of placement constraints alone count as current for a task
-    whose node satisfies the new constraints: Swarm leaves such tasks running (swarmkit's
-    IsTaskDirtyPlacementConstraintsOnly), so waiting for them to be replaced would never end.
-    """
-    task_spec = task.get("Spec") or {}
+def _same_apart_from_placement(task_spec, template):
+    """True when a task spec and a TaskTemplate agree on everything a new task would differ in but placement."""
     task_container = task_spec.get("ContainerSpec") or {}
-    container = (template or {}).get("ContainerSpec") or {}
+    container = template.get("ContainerSpec") or {}
     for field in _TASK_CONTAINER_FIELDS:
         left, right = task_container.get(field), container.get(field)
         if field == "Env":
@@ -283,18 +277,30 @@ def task_runs_spec(task, template, nodes=None):
         if not _same(left, right):
             return False
     # A rotated secret or config (versioned name) or a changed mount is a new spec too.
-    for kind in ("Secrets", "Configs"):
-        if _references(task_container, kind) != _references(container, kind):
-            return False
+    if any(_references(task_container, kind) != _references(container, kind) for kind in ("Secrets", "Configs")):
+        return False
     if _mounts(task_container) != _mounts(container):
         return False
     if not _same(task_spec.get("ForceUpdate"), template.get("ForceUpdate")):
         return False
     task_res, res = task_spec.get("Resources") or {}, template.get("Resources") or {}
-    for part in ("Limits", "Reservations"):
-        for key in ("NanoCPUs", "MemoryBytes"):
-            if not _same((task_res.get(part) or {}).get(key), (res.get(part) or {}).get(key)):
-                return False
+    return all(
+        _same((task_res.get(part) or {}).get(key), (res.get(part) or {}).get(key))
+        for part in ("Limits", "Reservations")
+        for key in ("NanoCPUs", "MemoryBytes")
+    )
+
+
+def task_runs_spec(task, template, nodes=None):
+    """True when ``task`` was created from (an equivalent of) the service TaskTemplate ``template``.
+
+    ``nodes`` (node objects) lets a change of placement constraints alone count as current for a task
+    whose node satisfies the new constraints: Swarm leaves such tasks running (swarmkit's
+    IsTaskDirtyPlacementConstraintsOnly), so waiting for them to be replaced would never end.
+    """
+    task_spec, template = task.get("Spec") or {}, template or {}
+    if not _same_apart_from_placement(task_spec, template):
+        return False
     constraints = (template.get("Placement") or {}).get("Constraints")
     if constraints_equal((task_spec.get("Placement") or {}).get("Constraints"), constraints):
         return True
