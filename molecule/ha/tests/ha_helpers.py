@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1]
 STACK_TESTS = Path(__file__).resolve().parents[2] / "jupyter_stack" / "tests"
 
 
