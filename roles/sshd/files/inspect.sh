@@ -32,7 +32,7 @@ sed_escape() { printf '%s\n' "$1" | sed 's/[\\&|]/\\&/g'; }
 for user; do
   entry=$(getent passwd "$user") || continue  # a missing user has no record: the guard says so
   home=$(printf '%s\n' "$entry" | cut -d: -f6)
-  echo "user $user $(id -Gn "$user")"
+  printf 'user %s %s\n' "$user" "$(id -Gn "$user")"
   if [ -n "$keyfiles" ]; then
     config=$("$sshd" -T -C "user=$user,host=localhost,addr=127.0.0.1" -o "AuthorizedKeysFile=$keyfiles")
   else
@@ -43,7 +43,7 @@ for user; do
     [ "$file" != none ] || continue
     file=$(printf '%s\n' "$file" | sed -e "s|%h|$home_sed|g" -e "s|%u|$user_sed|g" -e 's|%%|%|g')
     case $file in /*) ;; *) file=$home/$file ;; esac
-    echo "keyfile $user $file"
+    printf 'keyfile %s %s\n' "$user" "$file"
     if [ -f "$file" ]; then
       ssh-keygen -lf "$file" 2>/dev/null | sed "s|^|key $user_sed |"
     fi
