@@ -49,12 +49,18 @@ CHUNK = 1024 * 1024
 
 
 class HostStateError(Exception):
-    """A question the host cannot answer: the module fails with msg (and the details as keys)."""
+    """A question the host cannot answer: the module fails with msg (and the details as keys).
+
+    The path at fault goes under ``file``, never ``path``: fail_json would add that path's stat to the result.
+    """
 
     def __init__(self, msg, **details):
         super().__init__(msg)
         self.msg = msg
         self.details = details
+
+    def __str__(self):
+        return self.msg
 
 
 # Files
@@ -119,7 +125,7 @@ def file_state(path, contents=False):
     except (FileNotFoundError, NotADirectoryError):
         return {"exists": False}
     except OSError as exc:
-        raise HostStateError(f"{path}: cannot look at it ({exc.strerror})", path=path) from exc
+        raise HostStateError(f"{path}: cannot look at it ({exc.strerror})", file=path) from exc
     if stat.S_ISREG(st.st_mode):
         kind = "file"
     elif stat.S_ISDIR(st.st_mode):
@@ -144,7 +150,7 @@ def file_state(path, contents=False):
             except UnicodeDecodeError as exc:
                 raise HostStateError(
                     f"{path}: its contents are not UTF-8 text (byte {exc.start}); compare its checksum instead",
-                    path=path,
+                    file=path,
                 ) from exc
     return result
 
@@ -165,7 +171,7 @@ def _read_file(path, keep=False):
     except OSError as exc:
         raise HostStateError(
             f"{path}: exists but cannot be read ({exc.strerror}); run the task with become, or fix its permissions",
-            path=path,
+            file=path,
         ) from exc
     return sha1.hexdigest(), (b"".join(kept) if keep else None)
 
@@ -392,7 +398,7 @@ def _pam_read(path):
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
     except OSError as exc:
-        raise HostStateError(f"{path}: cannot read this PAM file ({exc.strerror})", path=path) from exc
+        raise HostStateError(f"{path}: cannot read this PAM file ({exc.strerror})", file=path) from exc
 
 
 def pam_stack(pam_dir, service, module, pam_type):
@@ -599,7 +605,7 @@ class HostState:
         for query in _unique(queries):
             out, _err = self.run([ssh, "-Q", query], what=f"ssh -Q {query}")
             supported[query] = parse_ssh_query(out)
-        effective = parse_sshd_config(self.run([binary, "-T", *extra], what=f"{binary} -T")[0])
+        effective = self.sshd_t([binary, "-T", *extra])
 
         result_users = {}
         accounts = self.passwd(users) if users else {}
@@ -608,10 +614,7 @@ class HostState:
             if not account["exists"]:
                 result_users[name] = {"exists": False}
                 continue
-            spec = SSHD_MATCH_SPEC.format(user=name)
-            user_effective = parse_sshd_config(
-                self.run([binary, "-T", "-C", spec, *extra], what=f"{binary} -T -C {spec}")[0]
-            )
+            user_effective = self.sshd_t([binary, "-T", "-C", SSHD_MATCH_SPEC.format(user=name), *extra])
             files = keyfiles(user_effective, name, account["uid"], account["home"])
             valid = 0
             for path in files:
@@ -635,6 +638,16 @@ class HostState:
             "effective": effective,
             "users": result_users,
         }
+
+    def sshd_t(self, argv):
+        """sshd's effective settings; a broken configuration fails with sshd's own message."""
+        try:
+            stdout, _stderr = self.run(argv, what=" ".join(argv[:4]))
+        except HostStateError as exc:
+            if os.geteuid() != 0:
+                exc.msg += " (sshd -T reads the host keys, which only root may: run the task with become)"
+            raise
+        return parse_sshd_config(stdout)
 
     def services(self, names):
         names = _unique(names)

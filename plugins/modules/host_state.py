@@ -17,15 +17,20 @@ description:
     C(ssh -Q), C(ssh-keygen -l)), with argument lists and the C locale; files, directories and PAM stacks
     are read in Python.
   - Every option is optional. A result section is returned only when its option is given.
-  - Never set O(files[].contents=true) on a secret; compare its checksum instead (the text would travel to the
-    controller and into logs).
+  - Never ask for the C(contents) of a secret in O(files); compare its checksum instead (the text would travel
+    to the controller and into logs).
 author:
-  - condaswarm.cluster developers
+  - condaswarm.cluster developers (@condaswarm)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Read-only; check mode reads the same.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   files:
     description:
@@ -199,30 +204,52 @@ pam:
 sshd:
   description:
     - >-
-      C({"present": false}) when the sshd binary is not executable or C(ssh) or C(ssh-keygen) is not on the PATH.
-    - Else C(present), C(version) (from C(ssh -V), for example C(9.2p1); empty if not recognised), C(supported)
-      (query -> names from C(ssh -Q)), C(effective) (keyword -> value from the global C(sshd -T); keywords
-      in lower case; C(port), C(listenaddress), C(hostkey), C(hostcertificate), C(allowusers), C(denyusers),
-      C(allowgroups), C(denygroups), C(acceptenv), C(setenv), C(subsystem) and C(authorizedkeysfile) (one
-      item per file) are always lists, any other keyword printed more than once too, the rest strings) and
-      C(users).
-    - >-
-      C(users) maps each user of O(sshd.users) to C({"exists": false}), or to C(exists), C(uid), C(home), C(groups),
-      C(effective) (C(sshd -T) for the user), C(keyfiles) (absolute paths of the user's AuthorizedKeysFile entries,
-      C(none) left out, the tokens C(%%), C(%h), C(%u) and C(%U) expanded, relative paths under the home
-      directory) and C(valid_keys) (keys C(ssh-keygen -l) lists over the key files that exist).
+      C({"present": false}) when the sshd binary is not executable or C(ssh) or C(ssh-keygen) is not on the PATH;
+      else all the keys below.
   returned: when O(sshd) is given
   type: dict
-  sample:
-    present: true
-    version: 9.2p1
-    supported: {kex: [curve25519-sha256, sntrup761x25519-sha512@openssh.com], cipher: [aes256-gcm@openssh.com],
-                mac: [hmac-sha2-256-etm@openssh.com]}
-    effective: {port: ["22"], listenaddress: ["0.0.0.0:22"], passwordauthentication: "no",
-                authorizedkeysfile: [.ssh/authorized_keys, .ssh/authorized_keys2]}
+  contains:
+    present:
+      description: Whether the OpenSSH server and client tools are there.
+      returned: always
+      type: bool
+      sample: true
+    version:
+      description: OpenSSH's version from C(ssh -V) (the part after C(OpenSSH_)); empty if not recognised.
+      returned: when present
+      type: str
+      sample: 9.2p1
+    supported:
+      description: Query of O(sshd.queries) -> the names C(ssh -Q) lists for it.
+      returned: when present
+      type: dict
+      sample: {kex: [curve25519-sha256, sntrup761x25519-sha512@openssh.com], cipher: [aes256-gcm@openssh.com],
+               mac: [hmac-sha2-256-etm@openssh.com]}
+    effective:
+      description:
+        - Keyword -> value from the global C(sshd -T) with O(sshd.options); keywords in lower case, as sshd prints them.
+        - C(port), C(listenaddress), C(hostkey), C(hostcertificate), C(allowusers), C(denyusers), C(allowgroups),
+          C(denygroups), C(acceptenv), C(setenv), C(subsystem) and C(authorizedkeysfile) (one item per file) are
+          always lists, so is any other keyword sshd prints more than once; the rest are strings.
+      returned: when present
+      type: dict
+      sample: {port: ["22"], listenaddress: ["0.0.0.0:22"], passwordauthentication: "no",
+               authorizedkeysfile: [.ssh/authorized_keys, .ssh/authorized_keys2]}
     users:
-      admin: {exists: true, uid: 1000, home: /home/admin, groups: [admin, sudo], effective: {},
-              keyfiles: [/home/admin/.ssh/authorized_keys, /home/admin/.ssh/authorized_keys2], valid_keys: 1}
+      description:
+        - >-
+          User of O(sshd.users) -> C({"exists": false}), or C(exists), C(uid), C(home), C(groups) (names, the
+          primary group first), C(effective) (like RV(sshd.effective), from
+          C(sshd -T -C user=NAME,host=localhost,addr=127.0.0.1) with O(sshd.options)), C(keyfiles) and C(valid_keys).
+        - C(keyfiles) are the absolute paths of the user's AuthorizedKeysFile entries, C(none) left out, the tokens
+          C(%%), C(%h), C(%u) and C(%U) expanded, relative paths under the home directory, each once.
+        - C(valid_keys) counts the keys C(ssh-keygen -l) lists over the key files that exist.
+      returned: when present
+      type: dict
+      sample:
+        admin: {exists: true, uid: 1000, home: /home/admin, groups: [admin, sudo], effective: {},
+                keyfiles: [/home/admin/.ssh/authorized_keys, /home/admin/.ssh/authorized_keys2], valid_keys: 1}
+        nobody-here: {exists: false}
 services:
   description:
     - Unit name as given -> C(exists) (LoadState is not C(not-found)), C(active) (ActiveState), C(sub) (SubState)

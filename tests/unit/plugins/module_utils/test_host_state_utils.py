@@ -507,6 +507,15 @@ def test_sshd_broken_config_fails_with_stderr(sshd_binary):
     assert info.value.details["rc"] == 1
 
 
+def test_sshd_t_as_a_user_says_become(sshd_binary, monkeypatch):
+    host = FakeHost()
+    host.replay("ssh_v")
+    host.answer([sshd_binary, "-T"], 1, "", "sshd: no hostkeys available -- exiting.\n")
+    monkeypatch.setattr(hs.os, "geteuid", lambda: 1000)
+    with pytest.raises(hs.HostStateError, match=r"no hostkeys available -- exiting\. .*run the task with become"):
+        host.state().sshd({"binary": sshd_binary, "queries": []})
+
+
 def test_ssh_q_unknown_query_fails(sshd_binary):
     host = FakeHost()
     host.replay("ssh_v")
@@ -761,7 +770,7 @@ def test_unreadable_file_fails_naming_it(tmp_path, monkeypatch):
     _deny_reading(monkeypatch, secret)
     with pytest.raises(hs.HostStateError, match=re.escape(f"{secret}: exists but cannot be read")) as info:
         hs.file_state(str(secret))
-    assert info.value.details == {"path": str(secret)}
+    assert info.value.details == {"file": str(secret)}
 
 
 def test_non_utf8_contents_fail_naming_the_file(tmp_path):

@@ -253,7 +253,8 @@ def test_unreadable_file_fails_naming_it(host, system, monkeypatch):
     result = run_main({"files": [str(host["conf"]), str(secret)]})
     assert result["failed"] is True
     assert result["msg"].startswith(f"{secret}: exists but cannot be read (Permission denied)")
-    assert result["path"] == str(secret)
+    assert result["file"] == str(secret)
+    # Not "path": AnsibleModule would add that path's stat to the failure.
     assert "files" not in result
 
 
