@@ -644,7 +644,10 @@ class HostState:
         try:
             stdout, _stderr = self.run(argv, what=" ".join(argv[:4]))
         except HostStateError as exc:
-            if os.geteuid() != 0:
+            if "Missing privilege separation directory" in exc.details.get("stderr", ""):
+                # Debian's sshd -T wants /run/sshd, which the ssh service creates when it starts.
+                exc.msg += " (it exists while the ssh service runs: start the service first)"
+            elif os.geteuid() != 0:
                 exc.msg += " (sshd -T reads the host keys, which only root may: run the task with become)"
             raise
         return parse_sshd_config(stdout)

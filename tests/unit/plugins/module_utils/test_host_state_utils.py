@@ -516,6 +516,45 @@ def test_sshd_t_as_a_user_says_become(sshd_binary, monkeypatch):
         host.state().sshd({"binary": sshd_binary, "queries": []})
 
 
+def test_sshd_t_without_run_sshd_says_start_the_service(sshd_binary):
+    host = FakeHost()
+    host.replay("ssh_v")
+    # What Debian 12 and 13 print when the ssh service is stopped (recorded by hand: rc 255).
+    host.answer([sshd_binary, "-T"], 255, "", "Missing privilege separation directory: /run/sshd\n")
+    with pytest.raises(hs.HostStateError, match=r"/run/sshd \(it exists while the ssh service runs"):
+        host.state().sshd({"binary": sshd_binary, "queries": []})
+
+
+def test_debian13_recorded(tmp_path, sshd_binary):
+    """OpenSSH 10.0 on Debian 13: the same parsers, the same result shape."""
+    host = FakeHost()
+    host.replay("debian13/ssh_v")
+    host.replay("debian13/ssh_q_kex")
+    host.answer([sshd_binary, "-T"], 0, recorded("debian13/sshd_t")["stdout"])
+    home = tmp_path / "alice"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "authorized_keys").write_text("ssh-ed25519 AAAA alice@one\n")
+    host.answer(["getent", "passwd", "alice"], 0, f"alice:x:1000:1001::{home}:/bin/bash\n")
+    host.answer(["id", "-Gn", "alice"], 0, "alice ssh-users\n")
+    host.answer(
+        [sshd_binary, "-T", "-C", "user=alice,host=localhost,addr=127.0.0.1"],
+        0,
+        recorded("debian13/sshd_t_alice")["stdout"],
+    )
+    host.answer(
+        ["ssh-keygen", "-lf", str(home / ".ssh" / "authorized_keys")],
+        0,
+        "256 SHA256:7bS3xBvMxUWTWHc4Q9dJd0PnqA2N0f5v3b0xYJk1y8s alice@one (ED25519)\n",
+    )
+    result = host.state().sshd({"binary": sshd_binary, "users": ["alice"], "queries": ["kex"]})
+    assert result["version"] == "10.0p2"
+    assert "mlkem768x25519-sha256" in result["supported"]["kex"]
+    assert result["effective"]["listenaddress"] == ["[::]:22", "0.0.0.0:22"]
+    assert result["effective"]["allowgroups"] == ["ssh-users"]
+    assert result["users"]["alice"]["keyfiles"] == [f"{home}/.ssh/authorized_keys", "/etc/ssh/keys/1000/alice.pub"]
+    assert result["users"]["alice"]["valid_keys"] == 1
+
+
 def test_ssh_q_unknown_query_fails(sshd_binary):
     host = FakeHost()
     host.replay("ssh_v")
