@@ -20,7 +20,7 @@ def _render(**overrides):
     context = {
         **DEFAULTS,
         "ansible_managed": "managed",
-        "_sshd_openssh_version": "9.2p1",
+        "_sshd_host": {"sshd": {"present": True, "version": "9.2p1"}},
         "_sshd_settings": settings,
         **overrides,
     }
@@ -67,3 +67,24 @@ def test_extra_options_cannot_set_what_the_role_writes():
     role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
     written = {keyword.lower() for keyword in role_vars["_sshd_settings"]} | {"allowusers", "allowgroups"}
     assert written <= set(role_vars["sshd__managed_keywords"])
+
+
+def test_algorithms_are_the_preferences_this_openssh_supports():
+    """The settings table limits each configured list to what ssh -Q listed, in the configured order."""
+    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    supported = {
+        "kex": ["curve25519-sha256", "sntrup761x25519-sha512", "diffie-hellman-group14-sha256"],
+        "cipher": ["aes128-ctr", "chacha20-poly1305@openssh.com", "aes128-cbc"],
+        "mac": ["hmac-sha1", "umac-128-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"],
+    }
+    context = {**DEFAULTS, "_sshd_host": {"sshd": {"present": True, "supported": supported}}}
+    settings = {
+        key: env.from_string(role_vars["_sshd_settings"][key]).render(**context)
+        for key in ("KexAlgorithms", "Ciphers", "MACs")
+    }
+    assert settings == {
+        "KexAlgorithms": "sntrup761x25519-sha512,curve25519-sha256",
+        "Ciphers": "chacha20-poly1305@openssh.com,aes128-ctr",
+        "MACs": "hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com",
+    }
