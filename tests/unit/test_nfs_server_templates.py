@@ -18,6 +18,12 @@ EXPORTS = [
 ]
 
 
+NORMALISED = (
+    "{{ nfs_server_exports | condaswarm.cluster.nfs_exports_normalised(nfs_server_default_clients,"
+    " nfs_server_default_options, nfs_server__export_defaults) }}"
+)
+
+
 def _render(tmp_path, template):
     extra = {"nfs_server_exports": EXPORTS, "nfs_server_default_clients": ["10.202.0.0/24", "10.202.5.0/24"]}
     (path,) = render_templates(
@@ -26,9 +32,20 @@ def _render(tmp_path, template):
         [template],
         vars_files=["defaults/main.yml", "vars/Debian.yml"],
         extra=extra,
-        tasks=[{"ansible.builtin.include_vars": str(ROOT / "roles" / "nfs_server" / "vars" / "main.yml")}],
+        tasks=[
+            {"ansible.builtin.include_vars": str(ROOT / "roles" / "nfs_server" / "vars" / "main.yml")},
+            # What the role's main.yml does before it writes a file.
+            {"ansible.builtin.set_fact": {"_nfs_server_exports": NORMALISED}},
+        ],
     )
     return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def test_ganesha_conf_includes_the_exports_and_turns_krb5_on_for_a_krb5_client(tmp_path):
+    text = "\n".join(_render(tmp_path, "ganesha.conf.j2"))
+    assert "Protocols = 4;" in text
+    assert "Active_krb5 = true;" in text  # 192.0.2.7 has sec=krb5:sys
+    assert '%include "/etc/ganesha/exports.d/condaswarm.conf"' in text
 
 
 def test_kernel_exports_file(tmp_path):

@@ -43,3 +43,11 @@ def test_swarm_settings():
 def test_worker3_not_joined():
     state = dexec("swarm-worker3", "docker", "info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip()
     assert state == "inactive"
+
+
+def test_node_python_libraries_installed():
+    """prepare.yml removed python3-docker and python3-requests from swarm-manager2; the role put them back."""
+    for node in [*MANAGERS, *WORKERS]:
+        dexec(node, "python3", "-c", "import docker, requests, yaml")
+    status = dexec("swarm-manager2", "dpkg-query", "-W", "-f=${Status}\n", "python3-docker", "python3-requests")
+    assert status.stdout.split("\n")[:2] == ["install ok installed"] * 2
