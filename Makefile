@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV ?= .venv
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export VENV
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Plain logs: CI captures them.
 export NO_COLOR := 1
@@ -14,30 +15,37 @@ SCENARIOS ?= docker_engine sshd nfs_server swarm limits jupyter_image jupyter_st
 MOLECULE_DISTRO ?= debian12
 export MOLECULE_DISTRO
 
-.PHONY: help setup images lint unit molecule test lab lab-down e2e clean
+.PHONY: help setup docker images lint sanity unit molecule test lab lab-down e2e clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## virtualenv with the pinned dependencies; install and start Docker when none answers
+setup: ## virtualenv with the pinned dependencies, and shellcheck (no Docker needed)
 	@bash scripts/setup.sh
 
-images: setup ## node images for Debian 12/13 (cached by recipe hash)
+docker: ## a Docker daemon that answers (installed and started as root on Debian/Ubuntu when none does)
+	@bash scripts/setup.sh --docker
+
+images: setup docker ## node images for Debian 12/13 (cached by recipe hash)
 	@bash scripts/images.sh
 
-lint: setup ## yamllint, ansible-lint (production profile), ruff
+lint: setup ## yamllint, ansible-lint (production profile), ruff, shellcheck (no Docker needed)
 	yamllint --strict .
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
+	@bash scripts/shellcheck.sh
 
-unit: setup ## pytest: plugins, argument validation, templates
+sanity: setup ## ansible-test sanity on a copy of the collection, against the virtualenv's packages
+	@bash scripts/sanity.sh
+
+unit: setup ## pytest: plugins, argument validation, templates (no Docker needed)
 	pytest
 
 molecule: images ## the Molecule scenarios in SCENARIOS (SCENARIOS=all for every one)
 	@bash scripts/molecule.sh $(SCENARIOS)
 
-test: setup ## the whole suite: lint, unit, molecule (a clean slate first)
+test: setup docker ## the whole suite: lint, unit, molecule (first removes what earlier scenarios left; keeps the lab)
 	@bash scripts/clean.sh
 	@$(MAKE) --no-print-directory lint unit molecule
 
@@ -47,9 +55,9 @@ lab: images ## build the lab on this machine and run site.yml against it (LAB_AR
 e2e: setup ## headless Chromium logs in to the lab, runs a notebook cell, saves a screenshot (after make lab)
 	@bash tests/e2e/run.sh
 
-lab-down: ## remove every container, network and volume the lab created
+lab-down: ## remove the lab's containers, network and volumes (found by label; nothing else)
 	@bash scripts/clean.sh --lab
 
-clean: ## remove what Molecule and the lab left behind (by label), caches and build outputs
+clean: ## remove what Molecule scenarios left (by label) and caches: .cache .pytest_cache .ruff_cache .ansible tests/output, built tarballs; keeps the lab, .venv and images
 	@bash scripts/clean.sh
-	rm -rf .cache .pytest_cache .ruff_cache condaswarm-cluster-*.tar.gz
+	rm -rf .cache .pytest_cache .ruff_cache .ansible tests/output condaswarm-cluster-*.tar.gz

@@ -28,6 +28,8 @@ base_image() {
     docker tag "debian:${suite}" "$tag"
   else
     log "no registry answers: debootstrap $suite from $MIRROR"
+    command -v debootstrap >/dev/null \
+      || apt_install "no registry answers, so the Debian base image is made with debootstrap" debootstrap
     local root; root=$(mktemp -d /tmp/condaswarm-rootfs.XXXXXX)
     trap 'rm -rf "$root"' RETURN
     "${recipe[@]}" "$root" "$MIRROR" >"$root.log" 2>&1 \

@@ -3,6 +3,7 @@
 # Extra arguments go to playbooks/lab.yml, e.g. scripts/lab.sh -e lab_workers=4
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 start=$SECONDS
 ansible-playbook playbooks/lab.yml "$@"

@@ -2,11 +2,17 @@
 # Run Molecule scenarios (the ones named, or all) one after the other, with a timing line per scenario.
 # A scenario that fails is destroyed (by label) before the script exits non-zero.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 if [ $# -eq 0 ] || [ "$*" = all ]; then
   # Every scenario; docker_engine first: when the engine install breaks, nothing later is meaningful.
-  mapfile -t all < <(ls molecule/*/molecule.yml | cut -d/ -f2 | grep -vx docker_engine)
+  all=()
+  for file in molecule/*/molecule.yml; do
+    name=${file#molecule/}
+    name=${name%/molecule.yml}
+    [ "$name" = docker_engine ] || all+=("$name")
+  done
   set -- docker_engine "${all[@]}"
 fi
 failed=()
