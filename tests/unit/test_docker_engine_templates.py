@@ -1,4 +1,4 @@
-"""Docker CE's deb822 source, rendered as the role renders it (the repository is out of reach here)."""
+"""Docker CE's deb822 source (the repository is out of reach here) and the service environment drop-in."""
 
 from pathlib import Path
 
@@ -48,3 +48,17 @@ def test_docker_sources(distribution, release, arch, deb_arch):
         "Architectures": deb_arch,
         "Signed-By": "/etc/apt/keyrings/docker.asc",
     }
+
+
+def test_service_environment_dropin_is_sorted_and_quoted():
+    text = _render(
+        (ROLE / "templates" / "environment.conf.j2").read_text(),
+        ansible_managed="managed",
+        docker_engine_service_environment={"NO_PROXY": "localhost,10.0.0.0/8", "HTTPS_PROXY": "http://proxy:3128"},
+    )
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert lines == [
+        "[Service]",
+        'Environment="HTTPS_PROXY=http://proxy:3128"',
+        'Environment="NO_PROXY=localhost,10.0.0.0/8"',
+    ]
