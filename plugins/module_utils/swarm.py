@@ -3,8 +3,10 @@
 """The one place where condaswarm.cluster talks to Docker.
 
 Only low-level ``docker.APIClient`` calls that exist in Docker SDK for Python 5.0.3 (Debian 12's
-python3-docker) and 7.x are used. Pure helpers (spec summaries, unit parsing, task matching,
-constraint evaluation) live here too so that the modules stay small and the helpers are testable.
+python3-docker) and 7.x are used, all public but one (``post_service_rollback``, which says why).
+Pure helpers (spec summaries, unit parsing, task matching, constraint evaluation) live here too so
+that the modules stay small and the helpers are testable. What ties this to an AnsibleModule is in
+``swarm_runner``.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 POLL_INTERVAL = 2.0
 NANO = 1_000_000_000
 
-DOCKER_COMMON_ARGS = {
-    "docker_host": {"type": "str", "default": DEFAULT_DOCKER_HOST, "aliases": ["docker_url"]},
-}
+# Swarm objects carry a version index that every write must quote. Docker refuses a write with a stale
+# one with this text ("rpc error: code = Unknown desc = update out of sequence"): the object changed since
+# it was read, by another client or by Swarm itself (an update's progress is written into the service).
+OUT_OF_SEQUENCE = "update out of sequence"
+WRITE_ATTEMPTS = 3
+RETRY_DELAY = 1.0
 
 # Swarmkit's defaults when a service spec has no UpdateConfig/RollbackConfig at all.
 UPDATE_CONFIG_DEFAULTS = {
@@ -365,6 +370,46 @@ class SwarmError(Exception):
         self.details = details
 
 
+class OutOfSequence(SwarmError):
+    """Docker refused a write because the object's version index was stale."""
+
+
+def retry_out_of_sequence(write, what, attempts=WRITE_ATTEMPTS):
+    """Call ``write()`` again while Docker answers "update out of sequence", ``attempts`` times at most.
+
+    ``write`` must read the object itself and work out its change from what it read: sending the same
+    stale spec again would fail again, or undo what the other writer did.
+    """
+    for _attempt in range(attempts - 1):
+        try:
+            return write()
+        except OutOfSequence:
+            sleep(RETRY_DELAY)
+    try:
+        return write()
+    except OutOfSequence as exc:
+        raise SwarmError(
+            f"could not {what}: Docker answered '{OUT_OF_SEQUENCE}' {attempts} times (the object changed "
+            f"between each read and write: something else keeps writing it). Last answer: {exc.msg} "
+            "Run again when nothing else changes it."
+        ) from exc
+
+
+def post_service_rollback(api, service):
+    """Ask Swarm to roll ``service`` back to its PreviousSpec, as ``docker service rollback`` does.
+
+    The collection's only use of private SDK methods. The request is the service update endpoint with
+    ``rollback=previous`` in its query, and ``APIClient.update_service`` (5.0.3 up to 7.x) sends no query
+    parameter but ``version``. Posting PreviousSpec as a plain update instead would be a new update, not a
+    rollback: Swarm would apply UpdateConfig instead of RollbackConfig, report ``updating`` instead of the
+    ``rollback_*`` states, and with failure_action=rollback roll "back" to the broken spec.
+    tests/unit/plugins/module_utils/test_swarm.py runs this against docker 5.0.3 and the installed SDK.
+    """
+    url = api._url("/services/{0}/update", service["ID"])
+    params = {"version": service["Version"]["Index"], "rollback": "previous"}
+    return api._result(api._post_json(url, data=service["Spec"], params=params), json=True)
+
+
 class SwarmClient:
     """A thin, version-tolerant wrapper around ``docker.APIClient``."""
 
@@ -386,6 +431,8 @@ class SwarmClient:
             raise
         except APIError as exc:
             text = str(getattr(exc, "explanation", None) or exc)
+            if OUT_OF_SEQUENCE in text:
+                raise OutOfSequence(f"Docker API error while trying to {what}: {text}.") from exc
             hint = ""
             if "not a swarm manager" in text or "swarm mode" in text:
                 hint = " Run this module on a Swarm manager (e.g. delegate_to: the first host of swarm_managers)."
@@ -427,16 +474,8 @@ class SwarmClient:
         )
 
     def rollback_service(self, service):
-        """``docker service rollback``: the SDK has no parameter for it, so post the API call directly."""
-
-        def post():
-            url = self.api._url("/services/{0}/update", service["ID"])
-            resp = self.api._post_json(
-                url, data=service["Spec"], params={"version": service["Version"]["Index"], "rollback": "previous"}
-            )
-            return self.api._result(resp, json=True)
-
-        return self._call(f"roll back service {service['Spec'].get('Name')}", post)
+        """``docker service rollback`` (optimistic concurrency on the service's version index)."""
+        return self._call(f"roll back service {service['Spec'].get('Name')}", post_service_rollback, self.api, service)
 
     # nodes --------------------------------------------------------------------------------
     def nodes(self, refresh=False):
@@ -479,6 +518,25 @@ class SwarmClient:
         return sorted(item.get("Name") or (item.get("Spec") or {}).get("Name") for item in items)
 
     # task summaries -----------------------------------------------------------------------
+    def problem_task_summaries(self, service_name, tasks, template, include_pending=True, limit=5):
+        """Summaries of the tasks of ``template`` that failed or were rejected, carry an error, or (with
+        ``include_pending``) are still on their way to running; the most recently updated first."""
+
+        def wanted(task):
+            status = task.get("Status") or {}
+            if not task_runs_spec(task, template, self.nodes()):
+                return False
+            if status.get("State") in FAILED_STATES or status.get("Err"):
+                return True
+            return (
+                include_pending
+                and status.get("State") in PENDING_STATES
+                and task.get("DesiredState") in ("running", "ready")
+            )
+
+        chosen = sorted((t for t in tasks if wanted(t)), key=lambda t: t.get("UpdatedAt") or "", reverse=True)
+        return [self.task_summary(t, service_name) for t in chosen[:limit]]
+
     def task_summary(self, task, service_name=None):
         status = task.get("Status") or {}
         container = (task.get("Spec") or {}).get("ContainerSpec") or {}

@@ -17,16 +17,10 @@ description:
   - Swarm does not move tasks back when a node becomes C(active) again; new and updated tasks may land on it.
     Use M(condaswarm.cluster.swarm_service_update) with O(condaswarm.cluster.swarm_service_update#module:force=true)
     to spread a service again.
-  - Must run on a Swarm manager.
 author:
-  - condaswarm.cluster developers
-requirements:
-  - Docker SDK for Python >= 5.0.3 (Debian's C(python3-docker)) on the host the module runs on
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - condaswarm.cluster developers (@condaswarm)
+extends_documentation_fragment:
+  - condaswarm.cluster.swarm
 options:
   node:
     description: Hostname or ID (or unique ID prefix) of the node.
@@ -37,19 +31,10 @@ options:
     type: str
     choices: [drain, active, pause]
     default: drain
-  wait:
-    description: For C(drain), wait until no task of a replicated service runs on the node.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait.
-    type: int
-    default: 300
-  docker_host:
-    description: Docker Engine API endpoint of a Swarm manager (a C(unix://) socket, or C(tcp://) without TLS).
-    type: str
-    default: unix:///var/run/docker.sock
-    aliases: [docker_url]
+notes:
+  - O(wait) applies to C(drain) only; C(active) and C(pause) take effect at once.
+  - When Docker refuses the change with C(update out of sequence) (the node changed between the module's read
+    and its write), the module reads the node again and retries, a few times at most.
 seealso:
   - module: condaswarm.cluster.swarm_service_update
   - module: community.docker.docker_node
@@ -108,22 +93,17 @@ elapsed:
   sample: 6.1
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
-from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm import (
-    DOCKER_COMMON_ARGS,
-    DOCKER_IMPORT_ERROR,
-    HAS_DOCKER,
-    SwarmClient,
-    SwarmError,
+from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm_runner import (
+    SWARM_COMMON_ARGS,
+    SwarmModuleRunner,
+    run_swarm_module,
 )
 
 ARGUMENT_SPEC = {
     "node": {"type": "str", "required": True},
     "availability": {"type": "str", "choices": ["drain", "active", "pause"], "default": "drain"},
-    "wait": {"type": "bool", "default": True},
-    "timeout": {"type": "int", "default": 300},
-    **DOCKER_COMMON_ARGS,
 }
 
 RUNNING_STATES = ("running", "starting", "preparing", "assigned", "accepted", "ready")
@@ -140,21 +120,11 @@ def node_summary(node):
     }
 
 
-class NodeDrainer:
+class NodeDrainer(SwarmModuleRunner):
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.started = swarm.now()
-        self.result = {"changed": False, "moved_tasks": []}
+        super().__init__(module, client)
+        self.result["moved_tasks"] = []
         self._service_cache = {}
-
-    def elapsed(self):
-        return round(swarm.now() - self.started, 3)
-
-    def fail(self, msg, **extra):
-        self.result.update(extra)
-        self.module.fail_json(msg=msg, elapsed=self.elapsed(), **self.result)
 
     def service(self, service_id):
         if service_id not in self._service_cache:
@@ -186,7 +156,7 @@ class NodeDrainer:
         before = (node.get("Spec") or {}).get("Availability")
         self.result.update(node=node_summary(node), availability_before=before, availability_after=before)
         if before == wanted:
-            self.module.exit_json(elapsed=self.elapsed(), **self.result)
+            return
 
         self.result["changed"] = True
         self.result["availability_after"] = wanted
@@ -195,15 +165,19 @@ class NodeDrainer:
         moving = self.replicated_tasks_on(node["ID"]) if wanted == "drain" else []
         self.result["moved_tasks"] = [self.moved(task, node) for task in moving]
         if self.module.check_mode:
-            self.module.exit_json(elapsed=self.elapsed(), **self.result)
+            return
 
-        spec = swarm.deep_copy(node.get("Spec") or {})
-        spec["Availability"] = wanted
-        self.client.update_node(node, spec)
+        def write():
+            current = self.client.inspect_node(node["ID"])
+            spec = swarm.deep_copy(current.get("Spec") or {})
+            spec["Availability"] = wanted
+            self.client.update_node(current, spec)
+
+        hostname = self.result["node"]["hostname"] or node["ID"]
+        swarm.retry_out_of_sequence(write, f"set the availability of node {hostname} to {wanted}")
         self.result["node"] = node_summary(self.client.inspect_node(node["ID"]))
         if wanted == "drain" and self.params["wait"]:
             self.wait_for_drain(node, moving)
-        self.module.exit_json(elapsed=self.elapsed(), **self.result)
 
     def moved(self, task, node, replacement=None):
         service = self.service(task.get("ServiceID"))
@@ -264,15 +238,8 @@ class NodeDrainer:
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"), exception=DOCKER_IMPORT_ERROR)
-    if module.params["timeout"] <= 0:
-        module.fail_json(msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}")
-    try:
-        NodeDrainer(module, SwarmClient(module.params["docker_host"])).run()
-    except SwarmError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+    module = AnsibleModule(argument_spec={**ARGUMENT_SPEC, **SWARM_COMMON_ARGS}, supports_check_mode=True)
+    run_swarm_module(module, NodeDrainer)
 
 
 if __name__ == "__main__":

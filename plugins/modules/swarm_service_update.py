@@ -19,18 +19,14 @@ description:
   - When the update pauses or fails (Swarm C(UpdateStatus) C(paused) or C(rollback_*)), or the timeout
     passes, it rolls the service back to its previous spec (O(rollback=true)), waits for the rollback,
     and fails with a message naming the failing tasks, their nodes and their errors.
-  - Must run on a Swarm manager. It does not create services; use M(condaswarm.cluster.swarm_stack_deploy)
-    or M(community.docker.docker_swarm_service) for that.
+  - It does not create services; use M(condaswarm.cluster.swarm_stack_deploy) or
+    M(community.docker.docker_swarm_service) for that.
 author:
-  - condaswarm.cluster developers
+  - condaswarm.cluster developers (@condaswarm)
+extends_documentation_fragment:
+  - condaswarm.cluster.swarm
 requirements:
-  - Docker SDK for Python >= 5.0.3 (Debian's C(python3-docker)) on the host the module runs on
   - Docker Engine API >= 1.41 (Engine 20.10)
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   name:
     description: Service name or ID.
@@ -59,7 +55,7 @@ options:
   limits:
     description: Resource limits of each task. Only the given keys change; C(0) removes a limit.
     type: dict
-    suboptions:
+    suboptions: &resources
       cpus:
         description: CPUs, for example C(0.5).
         type: float
@@ -69,13 +65,7 @@ options:
   reservations:
     description: Resource reservations of each task (same keys as O(limits)).
     type: dict
-    suboptions:
-      cpus:
-        description: CPUs, for example C(0.5).
-        type: float
-      memory:
-        description: Memory as bytes or with a binary unit, for example C(512M) or C(2G).
-        type: raw
+    suboptions: *resources
   constraints:
     description:
       - Placement constraints, for example C(node.role==worker) or C(node.labels.jupyter==true).
@@ -86,23 +76,23 @@ options:
     description: How Swarm rolls out an update. Only the given keys change.
     type: dict
     suboptions:
-      parallelism:
-        description: Tasks updated at once (C(0) = all at once).
+      parallelism: &parallelism
+        description: Tasks replaced at once (C(0) = all at once).
         type: int
-      delay:
-        description: Seconds between updating batches.
+      delay: &delay
+        description: Seconds between batches.
         type: float
       failure_action:
         description: What Swarm does when a task fails to update.
         type: str
         choices: [pause, continue, rollback]
-      monitor:
-        description: Seconds Swarm watches each updated task for a failure.
+      monitor: &monitor
+        description: Seconds Swarm watches each new task for a failure.
         type: float
-      max_failure_ratio:
-        description: Failure ratio tolerated during an update (0 to 1).
+      max_failure_ratio: &max_failure_ratio
+        description: Failure ratio tolerated (0 to 1).
         type: float
-      order:
+      order: &order
         description: Start the new task before or after stopping the old one.
         type: str
         choices: [start-first, stop-first]
@@ -110,52 +100,32 @@ options:
     description: How Swarm rolls back. Only the given keys change. Same keys as O(update_config).
     type: dict
     suboptions:
-      parallelism:
-        description: Tasks rolled back at once (C(0) = all at once).
-        type: int
-      delay:
-        description: Seconds between rolling back batches.
-        type: float
+      parallelism: *parallelism
+      delay: *delay
       failure_action:
         description: What Swarm does when a task fails to roll back.
         type: str
         choices: [pause, continue]
-      monitor:
-        description: Seconds Swarm watches each rolled back task for a failure.
-        type: float
-      max_failure_ratio:
-        description: Failure ratio tolerated during a rollback (0 to 1).
-        type: float
-      order:
-        description: Start the new task before or after stopping the old one.
-        type: str
-        choices: [start-first, stop-first]
+      monitor: *monitor
+      max_failure_ratio: *max_failure_ratio
+      order: *order
   force:
     description: Redeploy every task even when nothing else changed (always reports C(changed)).
     type: bool
     default: false
-  wait:
-    description: Wait until the update has completed and every desired task runs the new spec.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for the update, and again for a rollback.
-    type: int
-    default: 300
   rollback:
     description:
       - When the update pauses, fails or times out, roll the service back to its previous spec, wait for
-        the rollback, and fail. With C(false) the service is left as Swarm left it and the module fails.
+        the rollback (again at most O(timeout) seconds), and fail. With C(false) the service is left as Swarm
+        left it and the module fails.
     type: bool
     default: true
-  docker_host:
-    description: Docker Engine API endpoint of a Swarm manager (a C(unix://) socket, or C(tcp://) without TLS).
-    type: str
-    default: unix:///var/run/docker.sock
-    aliases: [docker_url]
 notes:
   - The module never creates or removes services; an unknown service is an error.
   - Job services (C(replicated-job), C(global-job)) are updated but not waited for.
+  - When Docker refuses the update with C(update out of sequence) (the service changed between the module's
+    read and its write, for instance because Swarm recorded an update's progress), the module reads the
+    service again, works out the change anew and retries, a few times at most.
 seealso:
   - module: condaswarm.cluster.swarm_stack_deploy
   - module: condaswarm.cluster.swarm_node_drain
@@ -249,17 +219,18 @@ update_status:
   sample: {State: completed, Message: update completed}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
 from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm import (
-    DOCKER_COMMON_ARGS,
-    DOCKER_IMPORT_ERROR,
-    HAS_DOCKER,
     ROLLBACK_STATES,
     UPDATE_CONFIG_DEFAULTS,
     UPDATE_CONFIG_KEYS,
-    SwarmClient,
     SwarmError,
+)
+from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm_runner import (
+    SWARM_COMMON_ARGS,
+    SwarmModuleRunner,
+    run_swarm_module,
 )
 
 _RESOURCE_OPTIONS = {"cpus": {"type": "float"}, "memory": {"type": "raw"}}
@@ -289,10 +260,7 @@ ARGUMENT_SPEC = {
     "update_config": {"type": "dict", "options": _update_config_options(["pause", "continue", "rollback"])},
     "rollback_config": {"type": "dict", "options": _update_config_options(["pause", "continue"])},
     "force": {"type": "bool", "default": False},
-    "wait": {"type": "bool", "default": True},
-    "timeout": {"type": "int", "default": 300},
     "rollback": {"type": "bool", "default": True},
-    **DOCKER_COMMON_ARGS,
 }
 
 
@@ -417,26 +385,20 @@ def build_spec(spec, params):
     return new, changes
 
 
-class ServiceUpdater:
+class ServiceUpdater(SwarmModuleRunner):
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.started = swarm.now()
-        self.result = {"changed": False, "changes": [], "rolled_back": False, "tasks": []}
+        super().__init__(module, client)
+        self.result.update(changes=[], rolled_back=False, tasks=[])
 
-    def elapsed(self):
-        return round(swarm.now() - self.started, 3)
-
-    def fail(self, msg, **extra):
-        self.result.update(extra)
-        self.module.fail_json(msg=msg, elapsed=self.elapsed(), **self.result)
-
-    def exit(self):
-        self.module.exit_json(elapsed=self.elapsed(), **self.result)
-
-    # -------------------------------------------------------------------------------------
     def run(self):
+        service, new_spec = swarm.retry_out_of_sequence(self.write_spec, f"update service {self.params['name']}")
+        if not self.result["changes"] or self.module.check_mode:
+            self.result["tasks"] = self.desired_task_summaries(service)
+        elif self.params["wait"] and not swarm.service_mode(new_spec).endswith("-job"):
+            self.wait_for_update(service["ID"], new_spec)
+
+    def write_spec(self):
+        """Read the service, work out its new spec and send it (not in check mode). Returns (service, new spec)."""
         name = self.params["name"]
         service = self.client.get_service(name)
         if service is None:
@@ -452,17 +414,12 @@ class ServiceUpdater:
 
         before, after = swarm.summarize_spec(service["Spec"]), swarm.summarize_spec(new_spec)
         self.result.update(changed=bool(changes), changes=changes, before=before, after=after)
+        self.result.pop("diff", None)  # from an attempt Docker refused
         if changes and self.module._diff:
             self.result["diff"] = {"before": before, "after": after}
-        if not changes or self.module.check_mode:
-            self.result["tasks"] = self.desired_task_summaries(service)
-            self.exit()
-
-        self.client.update_service(service, new_spec)
-        if not self.params["wait"] or swarm.service_mode(new_spec).endswith("-job"):
-            self.exit()
-        self.wait_for_update(service["ID"], new_spec)
-        self.exit()
+        if changes and not self.module.check_mode:
+            self.client.update_service(service, new_spec)
+        return service, new_spec
 
     # -------------------------------------------------------------------------------------
     def desired_tasks(self, service, tasks):
@@ -531,7 +488,7 @@ class ServiceUpdater:
 
         name = new_spec.get("Name")
         new_template = new_spec.get("TaskTemplate") or {}
-        failing = self.failing_tasks(name, tasks, new_template, include_pending=timed_out)
+        failing = self.client.problem_task_summaries(name, tasks, new_template, include_pending=timed_out)
         self.result["failing_tasks"] = failing
         status = service.get("UpdateStatus") or {}
         target = f"update of service {name}"
@@ -548,7 +505,7 @@ class ServiceUpdater:
         else:
             reason = f"failed and Swarm started a rollback itself ({status.get('Message', 'no message')})"
         tasks_text = swarm.describe_tasks(failing) or "no failed task was recorded"
-        rollback_text = self.roll_back(service_id, progress["state"])
+        rollback_text = self.roll_back(service_id, name, progress["state"])
         hint = (
             "Make the image available to every node (push it to the registry the nodes pull from, or docker load "
             "it on each node) and run again."
@@ -557,19 +514,13 @@ class ServiceUpdater:
         )
         self.fail(f"{target} {reason}. Failing tasks: {tasks_text}. {rollback_text} {hint}")
 
-    def failing_tasks(self, name, tasks, template, include_pending=False, limit=5):
-        def wanted(task):
-            state = (task.get("Status") or {}).get("State")
-            if not swarm.task_runs_spec(task, template, self.client.nodes()):
-                return False
-            if state in swarm.FAILED_STATES or (task.get("Status") or {}).get("Err"):
-                return True
-            return include_pending and state in swarm.PENDING_STATES and task.get("DesiredState") != "shutdown"
+    def request_rollback(self, service_id):
+        service = self.client.get_service(service_id)
+        # Swarm may have started a rollback itself since the last look (failure_action=rollback).
+        if swarm.update_state(service) not in ROLLBACK_STATES:
+            self.client.rollback_service(service)
 
-        chosen = sorted((t for t in tasks if wanted(t)), key=lambda t: t.get("UpdatedAt") or "", reverse=True)
-        return [self.client.task_summary(t, name) for t in chosen[:limit]]
-
-    def roll_back(self, service_id, state):
+    def roll_back(self, service_id, name, state):
         """Roll back (unless Swarm already does) and wait. Returns a sentence for the failure message."""
         if not self.params["rollback"]:
             if state in ROLLBACK_STATES:
@@ -579,8 +530,13 @@ class ServiceUpdater:
                 "`docker service rollback` returns it to its previous spec."
             )
         if state not in ROLLBACK_STATES:
-            service = self.client.get_service(service_id)
-            self.client.rollback_service(service)
+            try:
+                swarm.retry_out_of_sequence(lambda: self.request_rollback(service_id), f"roll back service {name}")
+            except SwarmError as exc:
+                return (
+                    f"The rollback could not be requested ({exc.msg}); the service stays as Swarm left it: "
+                    f"`docker service rollback {name}` returns it to its previous spec."
+                )
 
         def check():
             service = self.client.get_service(service_id)
@@ -614,16 +570,8 @@ class ServiceUpdater:
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"), exception=DOCKER_IMPORT_ERROR)
-    if module.params["timeout"] <= 0:
-        module.fail_json(msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}")
-    try:
-        client = SwarmClient(module.params["docker_host"])
-        ServiceUpdater(module, client).run()
-    except SwarmError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+    module = AnsibleModule(argument_spec={**ARGUMENT_SPEC, **SWARM_COMMON_ARGS}, supports_check_mode=True)
+    run_swarm_module(module, ServiceUpdater)
 
 
 if __name__ == "__main__":

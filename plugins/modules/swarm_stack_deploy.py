@@ -26,13 +26,16 @@ description:
     when the tasks completed.
   - On timeout, or when Swarm pauses or rolls back the update of a service changed by this deploy,
     it fails with a report per service naming the failing tasks, their nodes and errors.
-  - Must run on a Swarm manager that has the docker CLI; the compose files are read on that host.
+  - Must run on a Swarm manager that has the docker CLI; the compose files are read on that host. The CLI
+    gets O(docker_host) as C(DOCKER_HOST).
 author:
-  - condaswarm.cluster developers
+  - condaswarm.cluster developers (@condaswarm)
+extends_documentation_fragment:
+  - condaswarm.cluster.swarm
 requirements:
-  - Docker SDK for Python >= 5.0.3 (Debian's C(python3-docker)) and the docker CLI on the host the module runs on
-  - PyYAML for check mode (Debian's C(python3-yaml)); without it a small built-in reader understands block-style
-    compose files only
+  - the docker CLI (Debian's C(docker.io), or C(docker-cli) on Debian 13) on the host the module runs on
+  - PyYAML (Debian's C(python3-yaml)) on the host the module runs on, for check mode, which reads the compose
+    files itself
 attributes:
   check_mode:
     support: partial
@@ -74,21 +77,8 @@ options:
     type: str
     choices: [always, changed, never]
     default: always
-  wait:
-    description: Wait until every service converges (O(state=present)) or the stack is gone (O(state=absent)).
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait.
-    type: int
-    default: 300
-  docker_host:
-    description:
-      - Docker Engine API endpoint of a Swarm manager (a C(unix://) socket, or C(tcp://) without TLS).
-      - Also passed to the CLI as C(DOCKER_HOST).
-    type: str
-    default: unix:///var/run/docker.sock
-    aliases: [docker_url]
+notes:
+  - With O(state=absent), O(wait=true) waits until the stack's services and networks are gone.
 seealso:
   - module: condaswarm.cluster.swarm_service_update
   - module: community.docker.docker_stack
@@ -145,23 +135,24 @@ import hashlib
 import json
 import os
 import re
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
-from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm import (
-    DOCKER_COMMON_ARGS,
-    DOCKER_IMPORT_ERROR,
-    HAS_DOCKER,
-    SwarmClient,
-    SwarmError,
+from ansible_collections.condaswarm.cluster.plugins.module_utils.swarm_runner import (
+    SWARM_COMMON_ARGS,
+    SwarmModuleRunner,
+    run_swarm_module,
 )
 
 try:
     import yaml
 
     HAS_YAML = True
+    YAML_IMPORT_ERROR = None
 except ImportError:
     HAS_YAML = False
+    YAML_IMPORT_ERROR = traceback.format_exc()
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -170,9 +161,6 @@ ARGUMENT_SPEC = {
     "prune": {"type": "bool", "default": False},
     "with_registry_auth": {"type": "bool", "default": False},
     "resolve_image": {"type": "str", "choices": ["always", "changed", "never"], "default": "always"},
-    "wait": {"type": "bool", "default": True},
-    "timeout": {"type": "int", "default": 300},
-    **DOCKER_COMMON_ARGS,
 }
 
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -204,58 +192,13 @@ def interpolate(value, environ):
     return "$".join(_VAR_RE.sub(replace, part) for part in parts)
 
 
-def _scalar(text):
-    text = text.strip()
-    if not text:
-        return None
-    if text[0] in "\"'":
-        quote = text[0]
-        end = text.find(quote, 1)
-        return text[1:end] if end > 0 else text[1:]
-    text = re.split(r"\s+#", text, maxsplit=1)[0].strip()
-    return int(text) if re.fullmatch(r"-?\d+", text) else text
-
-
-def mini_compose_services(text):
-    """Read ``services.<name>.{image,deploy.mode,deploy.replicas}`` from block-style YAML without PyYAML."""
-    services = {}
-    path = []  # (indent, key)
-    for raw in text.splitlines():
-        if not raw.strip() or raw.lstrip().startswith(("#", "-")):
-            continue
-        indent = len(raw) - len(raw.lstrip(" "))
-        match = re.match(r"\s*(\"[^\"]+\"|'[^']+'|[^:#]+?)\s*:(?:\s+(.*)|\s*)$", raw)
-        if not match:
-            continue
-        key, value = match.group(1).strip("\"'"), match.group(2)
-        while path and path[-1][0] >= indent:
-            path.pop()
-        keys = [k for _i, k in path] + [key]
-        if keys[0] == "services" and len(keys) >= 2:
-            service = services.setdefault(keys[1], {})
-            if keys[2:] == ["image"]:
-                service["image"] = _scalar(value or "")
-            elif keys[2:] == ["deploy", "mode"]:
-                service.setdefault("deploy", {})["mode"] = _scalar(value or "")
-            elif keys[2:] == ["deploy", "replicas"]:
-                service.setdefault("deploy", {})["replicas"] = _scalar(value or "")
-        if value is None or not value.strip() or value.strip().startswith("#"):
-            path.append((indent, key))
-    return services
-
-
 def load_compose(paths, environ):
     """Merge the services of several compose files (later files override keys of earlier ones)."""
     merged = {}
     for path in paths:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        if HAS_YAML:
-            data = yaml.safe_load(text) or {}
-            services = data.get("services") or {}
-        else:
-            services = mini_compose_services(text)
-        for name, service in services.items():
+            data = yaml.safe_load(handle) or {}
+        for name, service in (data.get("services") or {}).items():
             target = merged.setdefault(name, {})
             for key, value in (service or {}).items():
                 if isinstance(value, dict) and isinstance(target.get(key), dict):
@@ -364,28 +307,18 @@ def service_status(service, tasks, nodes):
     }
 
 
-class StackDeployer:
+class StackDeployer(SwarmModuleRunner):
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
+        super().__init__(module, client)
         self.stack = module.params["name"]
-        self.started = swarm.now()
-        self.result = {
-            "changed": False,
-            "services": {},
-            "changed_services": {"created": [], "updated": [], "removed": []},
-        }
+        self.result.update(services={}, changed_services={"created": [], "updated": [], "removed": []})
 
-    def elapsed(self):
-        return round(swarm.now() - self.started, 3)
-
-    def fail(self, msg, **extra):
-        self.result.update(extra)
-        self.module.fail_json(msg=msg, elapsed=self.elapsed(), **self.result)
-
-    def exit(self):
-        self.module.exit_json(elapsed=self.elapsed(), **self.result)
+    @classmethod
+    def check_params(cls, params):
+        error = super().check_params(params)
+        if error is None and params["state"] == "present" and not params["compose"]:
+            error = "compose must list at least one compose file when state=present"
+        return error
 
     def label(self):
         return f"{NAMESPACE_LABEL}={self.stack}"
@@ -448,7 +381,6 @@ class StackDeployer:
             self.remove()
         else:
             self.deploy()
-        self.exit()
 
     def deploy(self):
         missing = [p for p in self.params["compose"] if not os.path.isfile(p)]
@@ -489,6 +421,13 @@ class StackDeployer:
             self.result["services"] = self.public(self.statuses()[0])
 
     def check_mode_plan(self, before):
+        if not HAS_YAML:
+            self.fail(
+                missing_required_lib(
+                    "PyYAML (Debian package python3-yaml)", reason="to read the compose files in check mode"
+                ),
+                exception=YAML_IMPORT_ERROR,
+            )
         try:
             plan = load_compose(self.params["compose"], os.environ)
         except Exception as exc:  # a broken file must not crash a --check run
@@ -517,8 +456,6 @@ class StackDeployer:
                 if items == ["remove"]:
                     after.pop(name, None)
             self.result["diff"] = {"before": self.summaries(before["specs"]), "after": after}
-        if not HAS_YAML:
-            self.module.warn("PyYAML is missing on the target: check mode read the compose files with a minimal reader")
 
     def statuses(self):
         services = self.stack_services()
@@ -577,21 +514,7 @@ class StackDeployer:
         if status["update_failed"]:
             message = (service.get("UpdateStatus") or {}).get("Message")
             text += f", update {status['update_state']} ({message})"
-        bad = [
-            t
-            for t in tasks
-            if swarm.task_runs_spec(t, template, self.client.nodes())
-            and (
-                (t.get("Status") or {}).get("State") in swarm.FAILED_STATES
-                or (t.get("Status") or {}).get("Err")
-                or (
-                    t.get("DesiredState") in ("running", "ready")
-                    and (t.get("Status") or {}).get("State") in swarm.PENDING_STATES
-                )
-            )
-        ]
-        bad.sort(key=lambda t: t.get("UpdatedAt") or "", reverse=True)
-        details = swarm.describe_tasks([self.client.task_summary(t, name) for t in bad[:5]])
+        details = swarm.describe_tasks(self.client.problem_task_summaries(name, tasks, template))
         if details:
             text += "; " + details
         return text
@@ -625,20 +548,11 @@ class StackDeployer:
 
 def main():
     module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
+        argument_spec={**ARGUMENT_SPEC, **SWARM_COMMON_ARGS},
         supports_check_mode=True,
         required_if=[("state", "present", ("compose",))],
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"), exception=DOCKER_IMPORT_ERROR)
-    if module.params["timeout"] <= 0:
-        module.fail_json(msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}")
-    if module.params["state"] == "present" and not module.params["compose"]:
-        module.fail_json(msg="compose must list at least one compose file when state=present")
-    try:
-        StackDeployer(module, SwarmClient(module.params["docker_host"])).run()
-    except SwarmError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+    run_swarm_module(module, StackDeployer)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Only the calls the module_utils make are implemented, with the same signatures as docker SDK 5.0.3 / 7.x.
 `FakeAPIClient.steps` is a list of callables applied one per `tasks()` call, so a test can say "after the
 update, first the task is preparing, then rejected"; `on_update` / `on_rollback` / `on_node_update` react
-to writes the way Swarm would.
+to writes the way Swarm would. `interfere` is a list of callables (or None) applied one per write, before
+it: another writer changing the object between the module's read and its write.
 """
 
 import copy
@@ -12,6 +13,13 @@ import itertools
 from docker.errors import APIError, NotFound
 
 _ids = itertools.count(1)
+
+
+def out_of_sequence():
+    """What docker.APIClient raises when a write quotes a stale version index (Engine 20.10 to 26)."""
+    return APIError(
+        "500 Server Error: Internal Server Error", explanation="rpc error: code = Unknown desc = update out of sequence"
+    )
 
 
 def new_id(prefix="id"):
@@ -122,6 +130,7 @@ class FakeAPIClient:
         self.on_update = None
         self.on_rollback = None
         self.on_node_update = None
+        self.interfere = []
         self.client_kwargs = None
 
     # helpers for tests ---------------------------------------------------------------------
@@ -142,6 +151,16 @@ class FakeAPIClient:
 
     def service(self, name):
         return next(s for s in self.services_db.values() if s["Spec"]["Name"] == name)
+
+    def _write(self, what, obj, version):
+        """Apply the next interference, then refuse the write as Swarm does when ``version`` is stale."""
+        if self.interfere:
+            hook = self.interfere.pop(0)
+            if hook is not None:
+                hook(self, obj)
+        if version != obj["Version"]["Index"]:
+            self.calls.append(("refused", what, obj["ID"]))
+            raise out_of_sequence()
 
     def called(self, method):
         return [c for c in self.calls if c[0] == method]
@@ -196,8 +215,7 @@ class FakeAPIClient:
         rollback_config=None,
     ):
         current = self._find_service(service)
-        if version != current["Version"]["Index"]:
-            raise APIError("update out of sequence")
+        self._write("update_service", current, version)
         spec = {
             "Name": name,
             "Labels": labels,
@@ -221,13 +239,12 @@ class FakeAPIClient:
         return pathfmt.format(*args)
 
     def _post_json(self, url, data=None, params=None, headers=None):
-        self.calls.append(("post", url, params))
         service_id = url.split("/")[2]
         current = self._find_service(service_id)
         if params.get("rollback") != "previous":
             raise AssertionError(f"unexpected raw POST {url} {params}")
-        if params["version"] != current["Version"]["Index"]:
-            raise APIError("update out of sequence")
+        self._write("rollback", current, params["version"])
+        self.calls.append(("post", url, params))
         previous = current.get("PreviousSpec")
         if previous is None:
             raise APIError("service does not have a previous spec")
@@ -253,10 +270,9 @@ class FakeAPIClient:
         raise NotFound(f"node {node_id} not found")
 
     def update_node(self, node_id, version, node_spec=None):
-        self.calls.append(("update_node", node_id, copy.deepcopy(node_spec)))
         node = next(n for n in self.nodes_db if n["ID"] == node_id)
-        if version != node["Version"]["Index"]:
-            raise APIError("update out of sequence")
+        self._write("update_node", node, version)
+        self.calls.append(("update_node", node_id, copy.deepcopy(node_spec)))
         node["Spec"] = copy.deepcopy(node_spec)
         node["Version"] = {"Index": version + 1}
         if self.on_node_update:

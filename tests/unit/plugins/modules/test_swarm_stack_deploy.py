@@ -9,7 +9,6 @@ from ansible_collections.condaswarm.cluster.plugins.modules.swarm_stack_deploy i
     interpolate,
     load_compose,
     main,
-    mini_compose_services,
     plan_changes,
     service_status,
 )
@@ -321,22 +320,37 @@ def test_interpolate(value, env, expected):
     assert interpolate(value, env) == expected
 
 
-def test_mini_reader_agrees_with_yaml():
-    text = COMPOSE + (
-        '  "quoted":\n    image: "img:1"  # comment\n    environment:\n      - A=1\n'
+def test_load_compose_reads_quoted_keys_comments_and_flow_style(tmp_path):
+    path = tmp_path / "stack.yml"
+    path.write_text(
+        COMPOSE + '  "quoted":\n    image: "img:1"  # comment\n    environment:\n      - A=1\n'
         "    deploy:\n      # a comment\n      replicas: 4\n      resources: {limits: {cpus: '1'}}\n"
+        "  flow: {image: 'img:2', deploy: {mode: global}}\n"
         "networks:\n  default: {}\n"
     )
-    assert mini_compose_services(text) == {
-        "app": {"image": "condaswarm/busybox:latest", "deploy": {"replicas": "${APP_REPLICAS:-2}"}},
-        "agent": {"image": "condaswarm/busybox:latest", "deploy": {"mode": "global"}},
-        "quoted": {"image": "img:1", "deploy": {"replicas": 4}},
+    assert load_compose([str(path)], {}) == {
+        "app": {"image": "condaswarm/busybox:latest", "mode": "replicated", "replicas": 2},
+        "agent": {"image": "condaswarm/busybox:latest", "mode": "global", "replicas": None},
+        "quoted": {"image": "img:1", "mode": "replicated", "replicas": 4},
+        "flow": {"image": "img:2", "mode": "global", "replicas": None},
     }
 
 
-@pytest.mark.parametrize("has_yaml", [True, False])
-def test_load_compose_merges_files(tmp_path, monkeypatch, has_yaml):
-    monkeypatch.setattr(swarm_stack_deploy, "HAS_YAML", has_yaml)
+def test_check_mode_without_pyyaml_names_the_package(cli, compose, run_module, monkeypatch):
+    run_module(main, {"name": "demo", "compose": [compose]})
+    monkeypatch.setattr(swarm_stack_deploy, "HAS_YAML", False)
+    result = run_module(main, {"name": "demo", "compose": [compose]}, check_mode=True)
+    assert result["failed"] is True
+    assert "PyYAML" in result["msg"]
+    assert "python3-yaml" in result["msg"]
+    assert "check mode" in result["msg"]
+    assert len(cli.calls) == 1, "check mode ran the CLI"
+    # A real run does not read the compose files itself: it needs no PyYAML.
+    result = run_module(main, {"name": "demo", "compose": [compose]})
+    assert "failed" not in result, result["msg"]
+
+
+def test_load_compose_merges_files(tmp_path):
     base, override = tmp_path / "a.yml", tmp_path / "b.yml"
     base.write_text(COMPOSE)
     override.write_text("services:\n  app:\n    image: other:${TAG}\n  extra:\n    image: x\n")

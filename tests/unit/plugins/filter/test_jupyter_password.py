@@ -1,17 +1,11 @@
 """The Jupyter password filter: jupyter_server's format, and a stable hash while the password is unchanged."""
 
-import sys
-from pathlib import Path
-
 import pytest
-from argon2 import PasswordHasher
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
-
 from ansible.errors import AnsibleFilterError
 from ansible_collections.condaswarm.cluster.plugins.filter.jupyter_password import (
     jupyter_password_hash,
 )
+from argon2 import PasswordHasher
 
 
 def test_format_is_jupyter_servers_and_verifies():

@@ -1,6 +1,7 @@
 """swarm_service_update: main() against a fake Docker API with scripted Swarm behaviour."""
 
 import pytest
+from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm as swarm_utils
 from ansible_collections.condaswarm.cluster.plugins.modules import swarm_service_update
 from ansible_collections.condaswarm.cluster.plugins.modules.swarm_service_update import build_spec, main
 from swarm_fakes import make_service, make_task
@@ -230,6 +231,67 @@ def test_timeout_rolls_back_and_names_pending_task(swarm, run_module, clock):
     assert 10 <= clock.slept <= 12
 
 
+def another_writer(fake, service):
+    """A write between the module's read and its own: the version moves on, and a label is added."""
+    service["Version"]["Index"] += 1
+    service["Spec"]["Labels"] = {**service["Spec"]["Labels"], "written.by": "someone else"}
+
+
+def test_update_out_of_sequence_is_retried_on_a_fresh_read(swarm, run_module, clock):
+    swarm.interfere = [another_writer]
+    swarm.on_update = converge
+    result = run_module(main, {"name": "web", "image": NEW_IMAGE})
+    assert "failed" not in result, result["msg"]
+    assert result["changed"] is True
+    assert result["changes"] == ["image"]
+    assert [c[1] for c in swarm.called("refused")] == ["update_service"]
+    (_call, _ref, spec) = swarm.called("update_service")[0]
+    assert len(swarm.called("update_service")) == 1
+    # The retry worked from the service as it is now, not from the stale read: the other write is kept.
+    assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == NEW_IMAGE
+    assert spec["Labels"] == {"written.by": "someone else"}
+    assert clock.slept >= swarm_utils.RETRY_DELAY
+
+
+def test_update_out_of_sequence_gives_up_after_bounded_attempts(swarm, run_module):
+    swarm.interfere = [another_writer] * 10
+    result = run_module(main, {"name": "web", "image": NEW_IMAGE})
+    assert result["failed"] is True
+    assert len(swarm.called("refused")) == swarm_utils.WRITE_ATTEMPTS
+    assert not swarm.called("update_service")
+    assert "update out of sequence" in result["msg"]
+    assert f"{swarm_utils.WRITE_ATTEMPTS} times" in result["msg"]
+    assert "could not update service web" in result["msg"]
+    # what the module found out is still in the result
+    assert result["changes"] == ["image"]
+    assert result["before"]["image"] == "condaswarm/busybox:latest"
+    assert "elapsed" in result
+
+
+def test_rollback_request_out_of_sequence_is_retried(swarm, run_module):
+    # Swarm writes the service itself while an update pauses: the rollback may quote a stale version.
+    swarm.interfere = [None, lambda fake, service: service["Version"].update(Index=service["Version"]["Index"] + 1)]
+    swarm.on_update = reject_new_image
+    swarm.on_rollback = rollback_completes
+    result = run_module(main, {"name": "web", "image": "condaswarm/nope:1"})
+    assert result["failed"] is True
+    assert [c[1] for c in swarm.called("refused")] == ["rollback"]
+    assert len(swarm.called("post")) == 1
+    assert result["rolled_back"] is True
+    assert "Rolled back" in result["msg"]
+
+
+def test_rollback_that_cannot_be_requested_says_so(swarm, run_module):
+    swarm.on_update = reject_new_image
+    swarm.interfere = [None] + [another_writer] * 10
+    result = run_module(main, {"name": "web", "image": "condaswarm/nope:1"})
+    assert result["failed"] is True
+    assert result["rolled_back"] is False
+    assert "No such image" in result["msg"]
+    assert "The rollback could not be requested" in result["msg"]
+    assert "docker service rollback web" in result["msg"]
+
+
 def test_wait_false_returns_after_update(swarm, run_module):
     result = run_module(main, {"name": "web", "image": NEW_IMAGE, "wait": False})
     assert result["changed"] is True
@@ -271,10 +333,11 @@ def test_replicas_on_global_service_is_refused(fake_docker, run_module):
 
 
 def test_missing_sdk_says_what_to_install(swarm, run_module, monkeypatch):
-    monkeypatch.setattr(swarm_service_update, "HAS_DOCKER", False)
+    monkeypatch.setattr(swarm_utils, "HAS_DOCKER", False)
     result = run_module(main, {"name": "web"})
     assert result["failed"] is True
-    assert "docker" in result["msg"]
+    assert "python3-docker" in result["msg"]
+    assert not swarm.calls
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,29 @@ def test_drain_waits_and_reports_moved_tasks(swarm, run_module, clock):
     assert result["elapsed"] == pytest.approx(clock.slept)
 
 
+def test_node_update_out_of_sequence_is_retried(swarm, run_module):
+    # The node changed between the module's read and its write (another client labelled it).
+    def relabel(fake, node):
+        node["Version"]["Index"] += 1
+        node["Spec"]["Labels"] = {"zone": "a"}
+
+    swarm.interfere = [relabel]
+    result = run_module(main, {"node": "worker1", "availability": "pause"})
+    assert "failed" not in result, result["msg"]
+    assert [c[1] for c in swarm.called("refused")] == ["update_node"]
+    assert swarm.called("update_node")[0][2] == {"Labels": {"zone": "a"}, "Role": "worker", "Availability": "pause"}
+    assert result["node"]["availability"] == "pause"
+
+
+def test_node_update_out_of_sequence_gives_up(swarm, run_module):
+    swarm.interfere = [lambda fake, node: node["Version"].update(Index=node["Version"]["Index"] + 1)] * 10
+    result = run_module(main, {"node": "worker1", "availability": "pause"})
+    assert result["failed"] is True
+    assert "could not set the availability of node worker1 to pause" in result["msg"]
+    assert not swarm.called("update_node")
+    assert result["availability_before"] == "active"
+
+
 def test_already_drained_is_unchanged(swarm, run_module):
     swarm.w1["Spec"]["Availability"] = "drain"
     result = run_module(main, {"node": "worker1", "availability": "drain"})

@@ -2,11 +2,21 @@
 
 import copy
 import inspect
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import docker
 import pytest
 from ansible_collections.condaswarm.cluster.plugins.module_utils import swarm
-from swarm_fakes import FakeAPIClient, make_node, make_service, make_task
+from swarm_fakes import FakeAPIClient, make_node, make_service, make_task, out_of_sequence
+
+# The SDK Debian 12's nodes run (python3-docker); Debian 13's 7.1 is close to the venv's 7.x.
+NODE_SDK = "5.0.3"
+PROBE = Path(__file__).with_name("swarm_sdk_probe.py")
 
 
 @pytest.mark.parametrize(
@@ -220,3 +230,155 @@ def test_task_runs_spec_follows_rotated_secrets_configs_and_mounts():
         rotated = copy.deepcopy(template)
         rotated["ContainerSpec"][field][0].update(change)
         assert not swarm.task_runs_spec(task, rotated), field
+
+
+# --- "update out of sequence" ------------------------------------------------------------------
+@pytest.mark.parametrize("refusals", [0, 1, swarm.WRITE_ATTEMPTS - 1])
+def test_retry_out_of_sequence_retries_until_a_write_goes_through(clock, refusals):
+    attempts = []
+
+    def write():
+        attempts.append(1)
+        if len(attempts) <= refusals:
+            raise swarm.OutOfSequence("Docker API error while trying to update service web: update out of sequence.")
+        return "written"
+
+    assert swarm.retry_out_of_sequence(write, "update service web") == "written"
+    assert len(attempts) == refusals + 1
+    assert clock.slept == refusals * swarm.RETRY_DELAY
+
+
+def test_retry_out_of_sequence_gives_up(clock):
+    attempts = []
+
+    def write():
+        attempts.append(1)
+        raise swarm.OutOfSequence("Docker API error while trying to update service web: update out of sequence.")
+
+    with pytest.raises(swarm.SwarmError, match=r"could not update service web: .* 3 times") as caught:
+        swarm.retry_out_of_sequence(write, "update service web", attempts=3)
+    assert not isinstance(caught.value, swarm.OutOfSequence)  # an outer retry must not start again
+    assert len(attempts) == 3
+    assert clock.slept == 2 * swarm.RETRY_DELAY
+
+
+def test_retry_out_of_sequence_does_not_retry_other_errors(clock):
+    attempts = []
+
+    def write():
+        attempts.append(1)
+        raise swarm.SwarmError("Docker API error while trying to update service web: no such image.")
+
+    with pytest.raises(swarm.SwarmError, match="no such image"):
+        swarm.retry_out_of_sequence(write, "update service web")
+    assert len(attempts) == 1
+    assert clock.slept == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "out_of_sequence_expected"),
+    [
+        (out_of_sequence(), True),
+        (docker.errors.APIError("update out of sequence"), True),  # no explanation: the message itself
+        (docker.errors.APIError("500 Server Error", explanation="rpc error: code = Unknown desc = x"), False),
+    ],
+)
+def test_client_tells_out_of_sequence_from_other_api_errors(fake_docker, monkeypatch, error, out_of_sequence_expected):
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(fake_docker, "update_service", refuse)
+    service = make_service("web")
+    with pytest.raises(swarm.SwarmError, match="while trying to update service web") as caught:
+        swarm.SwarmClient().update_service(service, service["Spec"])
+    assert isinstance(caught.value, swarm.OutOfSequence) is out_of_sequence_expected
+
+
+# --- the real SDK -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def node_sdk(pytestconfig, tmp_path_factory):
+    """A directory to put first on PYTHONPATH so that `import docker` gives the nodes' SDK version."""
+    cache = getattr(pytestconfig, "cache", None)  # kept between runs unless -p no:cacheprovider
+    name = f"docker-sdk-{NODE_SDK}"
+    where = cache.mkdir(name) if cache else tmp_path_factory.mktemp(name)
+    if not (where / "docker" / "__init__.py").exists():
+        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+        proc = subprocess.run(
+            [*pip, "--dest", str(where), f"docker=={NODE_SDK}"], capture_output=True, text=True, check=False
+        )
+        wheels = list(where.glob(f"docker-{NODE_SDK}-*.whl"))
+        if proc.returncode != 0 or not wheels:
+            pytest.skip(f"docker=={NODE_SDK} could not be downloaded from PyPI: {proc.stderr.strip()[-300:]}")
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            wheel.extractall(where)
+    return where
+
+
+@pytest.mark.parametrize("sdk", ["installed", NODE_SDK])
+def test_writes_through_the_real_sdk(request, sdk):
+    """rollback_service's private SDK calls, update_service and the out-of-sequence detection, run
+    through a real docker.APIClient of the version the nodes run and of the installed one."""
+    env = dict(os.environ)
+    if sdk == NODE_SDK:
+        env["PYTHONPATH"] = str(request.getfixturevalue("node_sdk"))
+    else:
+        env.pop("PYTHONPATH", None)
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", str(PROBE)], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    if sdk == NODE_SDK:
+        assert seen["version"] == NODE_SDK
+    else:
+        assert seen["version"] == docker.__version__
+    rollback, _stale_rollback, update, _stale_update = seen["requests"]
+    for sent in (rollback, update):
+        assert sent["url"].endswith("/v1.41/services/svc1/update")
+        assert sent["body"]["Name"] == "web"
+        assert sent["body"]["TaskTemplate"]["ContainerSpec"]["Image"] == "condaswarm/busybox:2"
+        assert sent["body"]["RollbackConfig"] == {"Parallelism": 1, "Order": "stop-first"}
+    assert rollback["params"] == {"version": 7, "rollback": "previous"}
+    assert update["params"] == {"version": 7}
+    for outcome in seen["outcomes"].values():
+        assert outcome["result"] == {"Warnings": None}
+        assert outcome["stale"]["class"] == "OutOfSequence"
+        assert "update out of sequence" in outcome["stale"]["msg"]
+
+
+# --- failing tasks ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("task_state", "include_pending", "reported"),
+    [
+        ({"state": "running", "desired": "running"}, True, False),
+        ({"state": "rejected", "desired": "shutdown", "err": "No such image: x"}, False, True),
+        ({"state": "failed", "desired": "shutdown"}, False, True),
+        ({"state": "running", "desired": "running", "err": "a task error"}, False, True),
+        ({"state": "pending", "desired": "running"}, True, True),
+        ({"state": "pending", "desired": "running"}, False, False),
+        ({"state": "pending", "desired": "shutdown"}, True, False),
+        ({"state": "preparing", "desired": "ready"}, True, True),
+    ],
+)
+def test_problem_task_summaries(fake_docker, task_state, include_pending, reported):
+    node = fake_docker.add_node("worker1")
+    service = fake_docker.add_service("web")
+    task = fake_docker.add_task(service, node, **task_state)
+    template = service["Spec"]["TaskTemplate"]
+    summaries = swarm.SwarmClient().problem_task_summaries("web", [task], template, include_pending)
+    assert [s["id"] for s in summaries] == ([task["ID"]] if reported else [])
+    if reported:
+        assert summaries[0]["node"] == "worker1"
+
+
+def test_problem_task_summaries_skip_other_specs_and_keep_the_newest(fake_docker):
+    node = fake_docker.add_node("worker1")
+    service = fake_docker.add_service("web")
+    template = service["Spec"]["TaskTemplate"]
+    old_spec = make_service("web", image="condaswarm/busybox:1")["Spec"]["TaskTemplate"]
+    older = [fake_docker.add_task(service, node, state="failed", desired="shutdown") for _ in range(6)]
+    for number, task in enumerate(older):
+        task["UpdatedAt"] = f"2026-11-22T10:00:{number:02d}Z"
+    other = fake_docker.add_task(service, node, state="failed", desired="shutdown", template=old_spec)
+    summaries = swarm.SwarmClient().problem_task_summaries("web", [*older, other], template, limit=5)
+    assert [s["id"] for s in summaries] == [t["ID"] for t in reversed(older[1:])]
