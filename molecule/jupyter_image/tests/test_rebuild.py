@@ -1,5 +1,7 @@
-"""A configuration change builds a new tag on top of the cached environment layer, quickly."""
+"""One rebuild decision for every image: the content hash of its build context, carried as a label (and, for
+the Jupyter image, as its tag). A configuration change builds a new tag on top of the cached environment layer."""
 
+import re
 import time
 
 from ji_helpers import MANAGER, image_ref, run_playbook
@@ -14,6 +16,17 @@ def env_layer(host, ref):
     """ID of the image layer that installed the environment."""
     history = host.check_output(f"docker history --no-trunc --format '{{{{.ID}}}} {{{{.CreatedBy}}}}' {ref}")
     return next(line.split()[0] for line in history.splitlines() if "pip install -r" in line)
+
+
+def context_label(host, image):
+    return host.check_output(
+        f"docker image inspect -f '{{{{index .Config.Labels \"io.condaswarm.context\"}}}}' {image}"
+    )
+
+
+def test_every_image_carries_the_hash_of_its_build_context(host, ref):
+    assert context_label(host, ref).strip() == ref.rsplit(":", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{16}", context_label(host, "condaswarm/registry:debian12").strip())
 
 
 def test_config_change_reuses_the_environment_layer(host, ref, report):

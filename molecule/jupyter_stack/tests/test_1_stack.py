@@ -1,8 +1,11 @@
 """The deployed stack: service specs, the proxy's TLS entry, the login, and nothing secret in sight."""
 
+import base64
 import json
+import re
 
 import pytest
+from argon2 import PasswordHasher
 from stack_helpers import (
     BASE,
     MANAGER,
@@ -79,6 +82,14 @@ def test_proxy_global_on_the_manager_unprivileged(manager):
     assert manager.run(f"docker exec {cid} test -s /usr/local/etc/haproxy/haproxy.cfg").rc == 0
 
 
+def test_proxy_image_carries_the_hash_of_its_build_context(manager):
+    image = "jupyter-stack-manager:5000/condaswarm/haproxy:debian12"
+    label = manager.check_output(
+        f"docker image inspect -f '{{{{index .Config.Labels \"io.condaswarm.context\"}}}}' {image}"
+    )
+    assert re.fullmatch(r"[0-9a-f]{16}", label.strip())
+
+
 def test_http_redirects_to_https():
     r = session(None).get(f"http://{MANAGER_IP}/tree", allow_redirects=False, timeout=10)
     assert r.status_code == 301
@@ -112,18 +123,67 @@ def test_login_works(user):
     assert user.cookies.get("JUPYTER_REPLICA")  # the proxy's sticky cookie
 
 
-def test_no_secret_in_the_stack_file_or_the_service(manager, jupyter_spec):
+def _in_a_replica(path):
+    """A file as a running Jupyter replica sees it (the secrets are mounted for the notebook user)."""
+    for worker in WORKERS:
+        host = node(worker)
+        ids = host.check_output(f"docker ps -q --filter label=com.docker.swarm.service.name={SERVICE}").split()
+        if ids:
+            return host.check_output(f"docker exec {ids[0]} cat {path}")
+    raise AssertionError("no running Jupyter replica")
+
+
+@pytest.fixture(scope="module")
+def secrets(manager):
+    """The secrets' texts: those made on the manager from their files there, the hash from a replica."""
+    return {
+        "password_hash": _in_a_replica("/run/secrets/jupyter_password_hash").strip(),
+        "cookie_secret": manager.check_output(f"cat {STACK_DIR}/cookie_secret").strip(),
+        "tls_key": manager.check_output(f"cat {STACK_DIR}/tls.key").strip(),
+    }
+
+
+def test_secrets_made_on_the_manager_stay_there_and_reach_the_replicas(manager, secrets):
+    for name in ("cookie_secret", "tls.key", "password.salt"):
+        f = manager.file(f"{STACK_DIR}/{name}")
+        assert (f.mode, f.user) == (0o600, "root"), name
+    assert len(secrets["cookie_secret"]) == 64  # openssl rand -hex 32
+    # The replicas got the manager's file (data_src), not a copy made elsewhere.
+    assert _in_a_replica("/run/secrets/jupyter_cookie_secret").strip() == secrets["cookie_secret"]
+    # The hash is of the password with the manager's salt (argon2 writes it unpadded base64), and the hash itself
+    # is not kept on the manager.
+    salt = manager.check_output(f"cat {STACK_DIR}/password.salt").strip()
+    assert secrets["password_hash"].startswith("argon2:$argon2id$")
+    assert f"${base64.b64encode(bytes.fromhex(salt)).decode().rstrip('=')}$" in secrets["password_hash"]
+    assert PasswordHasher().verify(secrets["password_hash"].removeprefix("argon2:"), PASSWORD)
+    assert not manager.file(f"{STACK_DIR}/password.hash").exists
+
+
+def test_no_secret_in_the_stack_file_or_the_service(manager, jupyter_spec, secrets):
     stack_file = manager.check_output(f"cat {STACK_DIR}/compose.yml")
-    hash_ = manager.check_output(f"cat {STACK_DIR}/password.hash").strip()
-    assert hash_.startswith("argon2:")
     spec = json.dumps(jupyter_spec)
     for text in (stack_file, spec):
-        assert PASSWORD not in text and hash_ not in text and "argon2" not in text
+        assert PASSWORD not in text and "argon2" not in text
+        assert not [name for name, secret in secrets.items() if secret in text]
 
 
-def test_check_mode_changes_nothing_and_shows_no_secret(manager):
+def test_check_mode_changes_nothing_and_shows_no_secret(secrets):
     run = run_playbook(SCENARIO / "check.yml", check=True)
     assert run.rc == 0, run.output
     assert run.changed == 0, run.output
-    hash_ = manager.check_output(f"cat {STACK_DIR}/password.hash").strip()
-    assert PASSWORD not in run.output and hash_ not in run.output
+    assert PASSWORD not in run.output
+    assert not [name for name, secret in secrets.items() if secret in run.output]
+
+
+def test_a_new_password_would_make_a_new_secret_version_and_shows_in_no_output(jupyter_spec, secrets):
+    """Predicted in check mode (a real change would roll the replicas): the hash secret gets the next version,
+    which the stack file then names; nothing secret, old or new, is in the output."""
+    names = {s["File"]["Name"]: s["SecretName"] for s in jupyter_spec["TaskTemplate"]["ContainerSpec"]["Secrets"]}
+    version = int(names["jupyter_password_hash"].rsplit("_v", 1)[1])
+    other = "another horse battery staple"
+    run = run_playbook(SCENARIO / "check.yml", check=True, extra_vars={"jupyter_stack_password": other})
+    assert run.rc == 0, run.output
+    assert re.search(rf"^\+.*\bjupyter_password_hash_v{version + 1}\b", run.output, re.MULTILINE), run.output
+    assert not re.search(r"^\+.*\bjupyter_cookie_secret_v", run.output, re.MULTILINE), run.output
+    for text in (other, PASSWORD, *secrets.values()):
+        assert text not in run.output
