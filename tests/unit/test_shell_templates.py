@@ -86,7 +86,9 @@ def test_every_shell_template_is_checked():
 
 
 @needs_shellcheck
-@pytest.mark.parametrize(("template", "extra"), CASES, ids=[f"{Path(t).name}-{i}" for i, (t, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("template", "extra"), CASES, ids=[f"{Path(case[0]).name}-{i}" for i, case in enumerate(CASES)]
+)
 def test_rendered_script_passes_shellcheck(rendered, template, extra):
     path = rendered(template, extra)
     shell = None if path.read_bytes().startswith(b"#!") else "sh"
