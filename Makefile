@@ -29,12 +29,13 @@ docker: ## a Docker daemon that answers (installed and started as root on Debian
 images: setup docker ## node images for Debian 12/13 (cached by recipe hash)
 	@bash scripts/images.sh
 
-lint: setup ## yamllint, ansible-lint (production profile), ruff, shellcheck (no Docker needed)
+lint: setup ## yamllint, ansible-lint (production profile), ruff, shellcheck, ansible-test sanity (no Docker needed)
 	yamllint --strict .
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
 	@bash scripts/shellcheck.sh
+	@bash scripts/sanity.sh
 
 sanity: setup ## ansible-test sanity on a copy of the collection, against the virtualenv's packages
 	@bash scripts/sanity.sh

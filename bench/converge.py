@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Converge benchmark: a fresh lab, site.yml on it, then an idempotent re-run.
 
     bench/converge.py                    # 1 manager + 2 workers + NFS (3 Swarm nodes + NFS)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Failover benchmark on the lab (`make lab` first): kill the worker that serves a logged-in user.
 
     bench/failover.py --trials 10

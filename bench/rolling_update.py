@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Rolling-update benchmark on the lab (`make lab` first): update the Jupyter image while users poll.
 
     bench/rolling_update.py --rounds 3
