@@ -18,7 +18,8 @@ DOCKERD_LOG=${DOCKERD_LOG:-/var/log/condaswarm-dockerd.log}
 docker_answers() { command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; }
 
 start_dockerd() {
-  if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
+  # systemd's own test (sd_booted): procps, and so ps, is not on a minimal Debian.
+  if [ -d /run/systemd/system ]; then
     log "starting docker.service"
     systemctl enable --now docker.service
   else
@@ -45,6 +46,8 @@ ensure_docker() {
   Install Docker Engine (https://docs.docker.com/engine/install/), start it, make sure '$(id -un)' may use it
   ('docker info' must answer), then run this again."
   apt_install "the node containers need a Docker Engine" docker.io iptables
+  # From Debian 13 on the docker command is its own package, which docker.io only recommends.
+  command -v docker >/dev/null || apt_install "the docker command (Debian 13 and later ship it apart)" docker-cli
   start_dockerd
 }
 

@@ -158,13 +158,10 @@ class NodeDrainer(SwarmModuleRunner):
         if before == wanted:
             return
 
-        self.result["changed"] = True
-        self.result["availability_after"] = wanted
-        if self.module._diff:
-            self.result["diff"] = {"before": {"availability": before}, "after": {"availability": wanted}}
         moving = self.replicated_tasks_on(node["ID"]) if wanted == "drain" else []
         self.result["moved_tasks"] = [self.moved(task, node) for task in moving]
         if self.module.check_mode:
+            self.report_change(before, wanted)
             return
 
         def write():
@@ -175,9 +172,16 @@ class NodeDrainer(SwarmModuleRunner):
 
         hostname = self.result["node"]["hostname"] or node["ID"]
         swarm.retry_out_of_sequence(write, f"set the availability of node {hostname} to {wanted}")
+        # Only once Docker took it: a failure after refused attempts changed nothing.
+        self.report_change(before, wanted)
         self.result["node"] = node_summary(self.client.inspect_node(node["ID"]))
         if wanted == "drain" and self.params["wait"]:
             self.wait_for_drain(node, moving)
+
+    def report_change(self, before, wanted):
+        self.result.update(changed=True, availability_after=wanted)
+        if self.module._diff:
+            self.result["diff"] = {"before": {"availability": before}, "after": {"availability": wanted}}
 
     def moved(self, task, node, replacement=None):
         service = self.service(task.get("ServiceID"))

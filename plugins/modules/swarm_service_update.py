@@ -413,12 +413,13 @@ class ServiceUpdater(SwarmModuleRunner):
             self.fail(f"service {service['Spec'].get('Name')}: {exc}")
 
         before, after = swarm.summarize_spec(service["Spec"]), swarm.summarize_spec(new_spec)
-        self.result.update(changed=bool(changes), changes=changes, before=before, after=after)
-        self.result.pop("diff", None)  # from an attempt Docker refused
-        if changes and self.module._diff:
-            self.result["diff"] = {"before": before, "after": after}
+        self.result.update(changes=changes, before=before, after=after)
         if changes and not self.module.check_mode:
             self.client.update_service(service, new_spec)
+        # Only once Docker took the spec: a failure after refused attempts changed nothing.
+        self.result["changed"] = bool(changes)
+        if changes and self.module._diff:
+            self.result["diff"] = {"before": before, "after": after}
         return service, new_spec
 
     # -------------------------------------------------------------------------------------

@@ -80,6 +80,9 @@ def test_node_update_out_of_sequence_gives_up(swarm, run_module):
     assert "could not set the availability of node worker1 to pause" in result["msg"]
     assert not swarm.called("update_node")
     assert result["availability_before"] == "active"
+    # nothing was written: the failure must not say changed (nor claim the new availability)
+    assert result["changed"] is False
+    assert result["availability_after"] == "active"
 
 
 def test_already_drained_is_unchanged(swarm, run_module):

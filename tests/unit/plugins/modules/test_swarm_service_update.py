@@ -266,6 +266,8 @@ def test_update_out_of_sequence_gives_up_after_bounded_attempts(swarm, run_modul
     assert result["changes"] == ["image"]
     assert result["before"]["image"] == "condaswarm/busybox:latest"
     assert "elapsed" in result
+    # nothing was written: the failure must not say changed
+    assert result["changed"] is False
 
 
 def test_rollback_request_out_of_sequence_is_retried(swarm, run_module):
