@@ -134,8 +134,14 @@ def _export_problems(index, export, allow_world):
             f"{label}: path '{path}' and pseudo '{pseudo}' must be absolute paths without spaces or quotes,"
             " and the path not /."
         )
-    if _given(export.get("mode")) and not MODE.fullmatch(_mode(export["mode"])):
-        problems.append(f"{label}: mode '{export['mode']}' is not an octal mode such as '0770'.")
+    mode = export.get("mode")
+    if isinstance(mode, int) and not isinstance(mode, bool) and mode > 0o777:
+        # YAML reads an unquoted 0770 as 504 (fine), but an unquoted 770 as the decimal 770 = 0o1402.
+        problems.append(
+            f"{label}: mode {mode} (unquoted) would be {_mode(mode)}, with special bits: quote it, e.g. '0770'."
+        )
+    elif _given(mode) and not MODE.fullmatch(_mode(mode)):
+        problems.append(f"{label}: mode '{mode}' is not an octal mode such as '0770'.")
     if export.get("export_id") is not None and _integer(export["export_id"]) not in EXPORT_ID_RANGE:
         problems.append(f"{label}: export_id {export['export_id']} is not a number in 1-65535.")
     for number, client in enumerate(export.get("clients") or []):

@@ -80,7 +80,7 @@ def test_lost_login_is_rolled_back(host, lockout_run):
     run, before, after, pids = lockout_run
     name = host.backend.get_hostname()
     assert run.rc != 0
-    assert "Log in with it" in run.output  # the probe found it
+    assert "Log in to the host's own sshd with the throw-away key" in run.output  # the probe found it
     # Two reloads (the change, the rollback) and no restart: the same sshd process.
     assert "Reload sshd with the previous configuration" in run.output
     assert sshd_main_pid(name) == pids[name]

@@ -158,6 +158,9 @@ def test_normalised_refuses_a_non_list():
             id="rw-and-ro",
         ),
         pytest.param([{"path": "/a", "mode": "rwx"}], [], False, "mode 'rwx' is not an octal mode", id="mode"),
+        pytest.param(
+            [{"path": "/a", "mode": 770}], [], False, "mode 770 (unquoted) would be 1402", id="unquoted-decimal-mode"
+        ),
         pytest.param([{"path": "/a", "export_id": 70000}], [], False, "export_id 70000 is not a number in", id="id"),
         pytest.param(
             [{"path": "/a"}, {"path": "/b/a"}],
