@@ -46,6 +46,11 @@ NANO = 1_000_000_000
 OUT_OF_SEQUENCE = "update out of sequence"
 WRITE_ATTEMPTS = 3
 RETRY_DELAY = 1.0
+# While the managers elect a new leader (the old one just stopped), every manager answers this; Raft
+# elects within seconds when a quorum is left. A request it refused was not applied, so it is safe to
+# ask again, reads and writes alike, until LEADER_WAIT seconds have gone.
+NO_LEADER = "does not have a leader"
+LEADER_WAIT = 30.0
 
 # Swarmkit's defaults when a service spec has no UpdateConfig/RollbackConfig at all.
 UPDATE_CONFIG_DEFAULTS = {
@@ -374,6 +379,10 @@ class OutOfSequence(SwarmError):
     """Docker refused a write because the object's version index was stale."""
 
 
+class NoLeader(SwarmError):
+    """The managers had no Raft leader (an election, or a lost quorum): nothing was read or written."""
+
+
 def retry_out_of_sequence(write, what, attempts=WRITE_ATTEMPTS):
     """Call ``write()`` again while Docker answers "update out of sequence", ``attempts`` times at most.
 
@@ -425,12 +434,27 @@ class SwarmClient:
         self._nodes = None
 
     def _call(self, what, func, *args, **kwargs):
+        deadline = now() + LEADER_WAIT
+        while True:
+            try:
+                return self._call_once(what, func, *args, **kwargs)
+            except NoLeader:
+                if now() >= deadline:
+                    raise
+                sleep(RETRY_DELAY)
+
+    def _call_once(self, what, func, *args, **kwargs):
         try:
             return func(*args, **kwargs)
         except NotFound:
             raise
         except APIError as exc:
             text = str(getattr(exc, "explanation", None) or exc)
+            if NO_LEADER in text:
+                raise NoLeader(
+                    f"Docker API error while trying to {what}: {text}. The managers found no leader within "
+                    f"{LEADER_WAIT:.0f} s: fewer than half of them are up (docker node ls on a manager)."
+                ) from exc
             if OUT_OF_SEQUENCE in text:
                 raise OutOfSequence(f"Docker API error while trying to {what}: {text}.") from exc
             hint = ""

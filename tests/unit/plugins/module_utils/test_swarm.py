@@ -294,6 +294,40 @@ def test_client_tells_out_of_sequence_from_other_api_errors(fake_docker, monkeyp
     assert isinstance(caught.value, swarm.OutOfSequence) is out_of_sequence_expected
 
 
+NO_LEADER_ERROR = docker.errors.APIError(
+    "500 Server Error",
+    explanation="rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few "
+    "managers are online. Make sure more than half of the managers are online.",
+)
+
+
+@pytest.mark.parametrize("refusals", [1, 5])
+def test_client_waits_out_a_leader_election(fake_docker, monkeypatch, clock, refusals):
+    real = fake_docker.inspect_service
+    answers = iter([NO_LEADER_ERROR] * refusals)
+
+    def electing(*args, **kwargs):
+        error = next(answers, None)
+        if error:
+            raise error
+        return real(*args, **kwargs)
+
+    fake_docker.add_service("web")
+    monkeypatch.setattr(fake_docker, "inspect_service", electing)
+    assert swarm.SwarmClient().get_service("web")["Spec"]["Name"] == "web"
+    assert clock.slept == refusals * swarm.RETRY_DELAY
+
+
+def test_client_gives_up_without_a_leader(fake_docker, monkeypatch, clock):
+    def no_quorum(*args, **kwargs):
+        raise NO_LEADER_ERROR
+
+    monkeypatch.setattr(fake_docker, "inspect_service", no_quorum)
+    with pytest.raises(swarm.NoLeader, match="no leader within 30 s: fewer than half of them are up"):
+        swarm.SwarmClient().get_service("web")
+    assert swarm.LEADER_WAIT <= clock.slept <= swarm.LEADER_WAIT + swarm.RETRY_DELAY
+
+
 # --- the real SDK -------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def node_sdk(pytestconfig, tmp_path_factory):
