@@ -512,24 +512,12 @@ class HostState:
             )
         return stdout, stderr
 
+    # The options, each answered by the method of the same name.
+    SECTIONS = ("files", "packages", "groups", "users", "pam", "sshd", "services")
+
     def collect(self, params):
         """The result sections for the options given (None: not asked)."""
-        result = {}
-        if params.get("files") is not None:
-            result["files"] = self.files(params["files"])
-        if params.get("packages") is not None:
-            result["packages"] = self.packages(params["packages"])
-        if params.get("groups") is not None:
-            result["groups"] = self.groups(params["groups"])
-        if params.get("users") is not None:
-            result["users"] = self.users(params["users"])
-        if params.get("pam") is not None:
-            result["pam"] = self.pam(params["pam"])
-        if params.get("sshd") is not None:
-            result["sshd"] = self.sshd(params["sshd"])
-        if params.get("services") is not None:
-            result["services"] = self.services(params["services"])
-        return result
+        return {name: getattr(self, name)(params[name]) for name in self.SECTIONS if params.get(name) is not None}
 
     def files(self, items):
         return {path: file_state(path, contents) for path, contents in normalize_files(items)}
