@@ -1,0 +1,73 @@
+"""sync_dir_plan: whose copy of a state directory the other managers take, and who differs."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.condaswarm.cluster.plugins.filter.sync_dir import FilterModule, dir_signature, sync_dir_plan
+
+
+def found(*files):
+    return {"files": [{"path": f"/etc/x/{name}", "checksum": checksum, "mode": mode} for name, checksum, mode in files]}
+
+
+EMPTY = {"files": [], "matched": 0}
+A = found(("ca.crt", "c1", "0644"), ("ca.key", "k1", "0600"))
+
+
+@pytest.mark.parametrize(
+    ("by_host", "order", "expected"),
+    [
+        (
+            {"m1": A, "m2": A, "m3": A},
+            ["m1", "m2", "m3"],
+            {"source": "m1", "files": ["ca.crt", "ca.key"], "behind": []},
+        ),
+        (
+            {"m1": A, "m2": EMPTY, "m3": A},
+            ["m1", "m2", "m3"],
+            {"source": "m1", "files": ["ca.crt", "ca.key"], "behind": ["m2"]},
+        ),
+        # The active manager (first of order) has nothing yet: the first that has a copy gives it.
+        (
+            {"m1": EMPTY, "m2": EMPTY, "m3": A},
+            ["m2", "m1", "m3"],
+            {"source": "m3", "files": ["ca.crt", "ca.key"], "behind": ["m2", "m1"]},
+        ),
+        # The active manager's copy wins over older ones elsewhere; a changed mode is a difference too.
+        (
+            {"m1": found(("ca.crt", "c0", "0644"), ("ca.key", "k1", "0644")), "m2": A},
+            ["m2", "m1"],
+            {"source": "m2", "files": ["ca.crt", "ca.key"], "behind": ["m1"]},
+        ),
+        # A file only the other host has is no difference.
+        (
+            {"m1": A, "m2": found(("ca.crt", "c1", "0644"), ("ca.key", "k1", "0600"), ("old", "o", "0600"))},
+            ["m1"],
+            {"source": "m1", "files": ["ca.crt", "ca.key"], "behind": []},
+        ),
+        (
+            {"m1": EMPTY, "m2": {"failed": True, "msg": "no such dir"}},
+            ["m1", "m2"],
+            {"source": "", "files": [], "behind": []},
+        ),
+        ({}, ["m1"], {"source": "", "files": [], "behind": []}),
+    ],
+    ids=["same", "one-empty", "active-empty", "active-wins", "extra-file", "none", "no-host"],
+)
+def test_plan(by_host, order, expected):
+    assert sync_dir_plan(by_host, order) == expected
+
+
+def test_signature_skipped_and_failed():
+    assert dir_signature({"skipped": True}) == {}
+    assert dir_signature({"failed": True}) == {}
+    assert dir_signature(A) == {"ca.crt": "c1 0644", "ca.key": "k1 0600"}
+
+
+@pytest.mark.parametrize(("by_host", "order"), [(None, []), ({}, "m1"), ([], [])])
+def test_refuses_bad_input(by_host, order):
+    with pytest.raises(AnsibleFilterError, match="sync_dir_plan"):
+        sync_dir_plan(by_host, order)
+
+
+def test_registered():
+    assert list(FilterModule().filters()) == ["sync_dir_plan"]
