@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 from ansible_play import ROOT, render_templates
@@ -30,11 +31,15 @@ def closed():
         return s.getsockname()[1]
 
 
-def check(tmp_path, *ports, docker=None, handover=False):
-    """Run the script as keepalived would; `docker` is the fake CLI's shell body (None: no docker at all)."""
+def check(tmp_path, *ports, docker=None, handover=False, keep_cache=False):
+    """Run the script as keepalived would; `docker` is the fake CLI's shell body (None: no docker at all).
+    The published ports' cache starts empty unless `keep_cache`."""
+    cache = tmp_path / "ports"
+    if not keep_cache:
+        cache.unlink(missing_ok=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for tool in ("bash", "timeout", "cat"):
+    for tool in ("bash", "timeout", "cat", "find", "tee", "mv"):
         (bin_dir / tool).unlink(missing_ok=True)
         (bin_dir / tool).symlink_to(shutil.which(tool))
     fake = bin_dir / "docker"
@@ -45,7 +50,7 @@ def check(tmp_path, *ports, docker=None, handover=False):
     flag = tmp_path / "handover"
     if handover:
         flag.touch()
-    env = {"PATH": str(bin_dir)}
+    env = {"PATH": str(bin_dir), "CACHE": str(cache)}
     proc = subprocess.run(
         [str(SCRIPT), str(flag), "127.0.0.1", *map(str, ports)], env=env, capture_output=True, text=True, check=False
     )
@@ -99,6 +104,18 @@ def test_engine_not_working(tmp_path, closed, docker):
 def test_every_port_must_pass(tmp_path, listening, closed):
     assert check(tmp_path, listening, closed, docker=swarm_publishing(closed)) == 1
     assert check(tmp_path, listening, closed, docker=swarm_publishing(listening)) == 0
+
+
+def test_published_ports_are_cached(tmp_path, closed):
+    assert check(tmp_path, closed, docker=swarm_publishing(closed)) == 1
+    # The engine gone right after: the cached answer still says the port is published.
+    assert check(tmp_path, closed, docker=None, keep_cache=True) == 1
+    assert check(tmp_path, closed, docker=NO_SERVICES) == 0
+    assert check(tmp_path, closed, docker=None, keep_cache=True) == 0
+    # Past 10 s the cache is read again from the engine, which is gone.
+    old = time.time() - 11
+    os.utime(tmp_path / "ports", (old, old))
+    assert check(tmp_path, closed, docker=None, keep_cache=True) == 1
 
 
 def test_no_ports_tracked(tmp_path):
