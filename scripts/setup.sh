@@ -3,7 +3,8 @@
 #   setup.sh            the virtualenv ($VENV, default .venv) with every Python dependency from
 #                       requirements.txt, and what `make lint` needs besides (shellcheck);
 #   setup.sh --docker   a Docker daemon that answers: Debian's docker.io and iptables installed and
-#                       started when none does. Only the targets that run containers ask for it.
+#                       started when none does, and inotify instances enough for the node containers'
+#                       systemd. Only the targets that run containers ask for it.
 # System packages are installed only as root on Debian/Ubuntu; anywhere else the script names them.
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -51,6 +52,21 @@ ensure_docker() {
   start_dockerd
 }
 
+# systemd in every node container, and each nested dockerd, hold inotify instances of their own: 128 (the
+# kernel's default) runs out once a lab and a multi-node scenario are up together, and new nodes then
+# exit at boot. Raised for the running kernel only; a site keeps it with a file in /etc/sysctl.d.
+INOTIFY_INSTANCES=${INOTIFY_INSTANCES:-1024}
+ensure_inotify() {
+  local current
+  current=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+  [ "$current" -ge "$INOTIFY_INSTANCES" ] && return 0
+  if [ "$(id -u)" -eq 0 ] && sysctl -qw fs.inotify.max_user_instances="$INOTIFY_INSTANCES" 2>/dev/null; then
+    log "fs.inotify.max_user_instances raised from $current to $INOTIFY_INSTANCES (node containers run systemd)"
+  else
+    log "warning: fs.inotify.max_user_instances is $current; several labs/scenarios at once need about $INOTIFY_INSTANCES"
+  fi
+}
+
 ensure_venv() {
   local stamp="$VENV/.requirements.sha256" want version
   want=$(sha256sum requirements.txt | cut -d' ' -f1)
@@ -89,6 +105,9 @@ case "${1:-}" in
     ensure_shellcheck
     log "ready: . $VENV/bin/activate"
     ;;
-  --docker) ensure_docker ;;
+  --docker)
+    ensure_docker
+    ensure_inotify
+    ;;
   *) die "usage: setup.sh [--docker]" ;;
 esac
