@@ -92,3 +92,26 @@ def healthy_replicas(name):
         .stdout
     )
     return len(out.split())
+
+
+def kill_node(name):
+    """A power cut: the node container is killed, no clean shutdown."""
+    subprocess.run(["docker", "kill", name], check=True, capture_output=True)
+
+
+def placement(manager):
+    """Running replicas of the Jupyter service per node (Swarm's view)."""
+    counts = {}
+    for name, state in running_tasks(manager):
+        if state == "Running":
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def set_spread(manager, replicas, max_per_node):
+    """The service's replica count and per-node cap (0: none), as jupyter_stack_replicas and
+    jupyter_stack_max_replicas_per_node deploy them; waits until the update converged."""
+    manager.check_output(
+        f"timeout 300 docker service update --detach=false --quiet --replicas {replicas}"
+        f" --replicas-max-per-node {max_per_node} {SERVICE}"
+    )
