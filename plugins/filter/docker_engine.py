@@ -110,10 +110,25 @@ def engine_node_ready(nodes, node_id):
     return _role(node) != "manager" or _reachable(node)
 
 
+def engine_services_short(lines):
+    """Names of the replicated services below their full count, from ``docker service ls --filter mode=replicated
+    --format '{{.Name}} {{.Replicas}}'`` lines ('web 1/2', 'hub 1/1 (max 1 per node)')."""
+    short = []
+    for line in lines or []:
+        parts = str(line).split()
+        if len(parts) < 2 or "/" not in parts[1]:
+            continue
+        running, _, wanted = parts[1].partition("/")
+        if running.isdigit() and wanted.isdigit() and int(running) < int(wanted):
+            short.append(parts[0])
+    return short
+
+
 class FilterModule:
     def filters(self):
         return {
             "engine_manager_via": engine_manager_via,
             "engine_restart_check": engine_restart_check,
             "engine_node_ready": engine_node_ready,
+            "engine_services_short": engine_services_short,
         }

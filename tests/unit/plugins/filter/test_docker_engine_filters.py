@@ -8,6 +8,7 @@ from ansible_collections.condaswarm.cluster.plugins.filter.docker_engine import 
     engine_manager_via,
     engine_node_ready,
     engine_restart_check,
+    engine_services_short,
 )
 
 
@@ -105,5 +106,24 @@ def test_not_a_node_list():
         engine_node_ready({"nodes": []}, "m1")
 
 
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["web 2/2", "hub 1/1"], []),
+        (["web 1/2", "hub 1/1 (max 1 per node)", "db 0/1 (max 1 per node)"], ["web", "db"]),
+        (["web 3/2"], []),  # an update's extra task counts as full
+        (["", "garbage", "x ?/2"], []),
+        (None, []),
+    ],
+)
+def test_services_short(lines, expected):
+    assert engine_services_short(lines) == expected
+
+
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {"engine_manager_via", "engine_restart_check", "engine_node_ready"}
+    assert set(FilterModule().filters()) == {
+        "engine_manager_via",
+        "engine_restart_check",
+        "engine_node_ready",
+        "engine_services_short",
+    }
