@@ -10,9 +10,9 @@ description:
     replica plus the extra task of a start-first update, that is C(ceil((replicas + 1) / (nodes - 1))). It is
     used only when it is below O(replicas), so that no single worker can hold every replica and a worker loss
     always leaves one serving. With fewer than three workers no cap can give both (the full count on the one
-    survivor needs a cap of at least O(replicas)): C(0).
+    survivor needs a cap of at least O(replicas)), so C(0).
   - A number is returned unchanged after a check that the workers have room for a start-first update (each
-    worker up): C(cap * nodes >= replicas + 1). O(nodes) C(0) (not known) skips that check.
+    worker up), C(cap * nodes >= replicas + 1). O(nodes) C(0) (not known) skips that check.
 positional: replicas, nodes
 options:
   _input:
