@@ -30,6 +30,19 @@ def holders():
     return found
 
 
+def keepalived_journals():
+    """The last lines keepalived logged on each manager (state changes, the check script's verdicts)."""
+    return {
+        name: subprocess.run(
+            ["docker", "exec", name, "journalctl", "-u", "keepalived", "-n", "15", "--no-pager", "-o", "cat"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        for name in MANAGERS
+    }
+
+
 def answers(client, url=ENTRY, timeout=1):
     try:
         return client.get(url, timeout=timeout).status_code == 200
@@ -101,7 +114,10 @@ def test_handover_file_moves_the_address(client, report):
     node(holder).check_output(f"touch {HANDOVER}")
     try:
         started = time.monotonic()
-        wait(lambda: holders() not in ([holder], []), 20, f"{VIP} off {holder}", step=0.2)
+        try:
+            wait(lambda: holders() not in ([holder], []), 20, f"{VIP} off {holder}", step=0.2)
+        except pytest.fail.Exception as failed:
+            pytest.fail(f"{failed}; holders {holders()}; keepalived's journals: {keepalived_journals()}")
         moved = time.monotonic() - started
         assert answers(client, timeout=10)
         assert len(holders()) == 1, holders()

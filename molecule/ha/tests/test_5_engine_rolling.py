@@ -10,6 +10,7 @@ import time
 
 from ha_helpers import MANAGER, PLAYBOOKS, node, run_playbook, running_tasks
 from rolling_helpers import (
+    LEADERLESS_LIMIT,
     NODES,
     EntryPoller,
     SwarmWatch,
@@ -19,10 +20,6 @@ from rolling_helpers import (
 )
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
-
-# A leader election (the leader's engine restarting hands leadership over) may leave the list unanswered briefly;
-# a lost quorum would leave it so until the restarted manager is back.
-LEADERLESS_LIMIT = 10
 
 
 def test_engine_change_rolls_one_node_at_a_time(cafile, manager, report):

@@ -13,12 +13,11 @@ import time
 
 import pytest
 from ha_helpers import MANAGER, PLAYBOOKS, node, run_playbook
-from rolling_helpers import NODES, EntryPoller, SwarmWatch, dockerd_starts, entry_addresses
+from rolling_helpers import LEADERLESS_LIMIT, NODES, EntryPoller, SwarmWatch, dockerd_starts, entry_addresses
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
 
 REPO = "/opt/condaswarm-repo"
-LEADERLESS_LIMIT = 10
 
 
 @pytest.fixture(scope="module")
