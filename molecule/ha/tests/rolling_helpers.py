@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 import yaml
-from ha_helpers import IPS, MANAGERS, WORKERS, stack
+from ha_helpers import IPS, MANAGERS, WORKERS, stack, update
 
 NODES = [*MANAGERS, *WORKERS]  # the inventory's `swarm` group, in its order
 
@@ -63,9 +63,10 @@ def _refused(error):
     )
 
 
-class EntryPoller(threading.Thread):
-    """Asks the entry every 0.2 s as a new visitor (GET /api, a new connection each time) and as a logged-in user
-    (GET /api/contents, one session and its kept-alive connection throughout).
+class EntryPoller(update.Poller):
+    """The jupyter_stack update test's poller, asking the stable entry: every 0.2 s as a new visitor (GET /api, a new
+    connection each time) and as a logged-in user (GET /api/contents, one session and its kept-alive connection
+    throughout).
 
     With several addresses, a refused connection goes to the next one (counted in `moved`). A GET whose kept-alive
     connection was reset before any answer (the address moved to another manager, or the proxy closed it) is sent
@@ -73,10 +74,13 @@ class EntryPoller(threading.Thread):
     status other than 200 is a failed request."""
 
     def __init__(self, cafile, addresses):
-        super().__init__(daemon=True)
-        self.cafile, self.addresses = cafile, addresses
+        super().__init__(cafile, user=None)
+        self.addresses = addresses
         self.users = {a: _login(cafile, a) for a in addresses}
-        self.stop, self.ok, self.failed, self.moved, self.retried, self.errors = threading.Event(), 0, 0, 0, 0, []
+        self.moved, self.retried = 0, 0
+
+    def asks(self):
+        return (lambda: self._ask("api", False), lambda: self._ask("api/contents", True))
 
     def _get(self, s, url, headers, user):
         try:
@@ -101,26 +105,6 @@ class EntryPoller(threading.Thread):
                     return repr(e)
                 self.moved += 1
         return repr(last)
-
-    def run(self):
-        while not self.stop.is_set():
-            for path, user in (("api", False), ("api/contents", True)):
-                status = self._ask(path, user)
-                if status == 200:
-                    self.ok += 1
-                else:
-                    self.failed += 1
-                    self.errors.append(status)
-            time.sleep(0.2)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(2)
-        self.stop.set()
-        self.join(30)
 
 
 def _exec(container, *cmd, timeout=10):

@@ -21,14 +21,18 @@ class Poller(threading.Thread):
         self.cafile, self.user = cafile, user
         self.stop, self.ok, self.failed, self.errors = threading.Event(), 0, 0, []
 
+    def asks(self):
+        """One round of requests, each a callable returning the HTTP status (subclasses ask elsewhere)."""
+        return (
+            lambda: session(self.cafile).get(BASE + "api", timeout=10).status_code,
+            lambda: api(self.user, "GET", "api/contents").status_code,
+        )
+
     def run(self):
         while not self.stop.is_set():
-            for ask in (
-                lambda: session(self.cafile).get(BASE + "api", timeout=10),
-                lambda: api(self.user, "GET", "api/contents"),
-            ):
+            for ask in self.asks():
                 try:
-                    status = ask().status_code
+                    status = ask()
                 except Exception as e:
                     status = repr(e)
                 if status == 200:
