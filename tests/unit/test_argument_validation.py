@@ -3,7 +3,9 @@
 Cases live in argument_cases/<role>.yml. Each applies one role to localhost in check mode (so even a
 broken validation could not change this machine) and runs only the tasks tagged `validate`
 (argument validation is always tagged `always`, and each role's own cross-variable checks carry
-`validate`). A bad case must fail naming its variable; a good case must pass.
+`validate`). A bad case must fail naming its variable; a good case must pass. A bad case with
+`variables` (a list) gives several bad values at once and must fail naming every one of them (each
+role's checks report every problem, one message per variable), which keeps the plays few.
 """
 
 import json
@@ -23,7 +25,8 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 def _cases(kind):
     for path in sorted(CASES_DIR.glob("*.yml")):
         for i, case in enumerate(yaml.safe_load(path.read_text()).get(kind, [])):
-            yield pytest.param(path.stem, case, id=f"{path.stem}-{case.get('variable', 'good')}-{i}")
+            name = case.get("variable") or "+".join(case.get("variables", [])) or "good"
+            yield pytest.param(path.stem, case, id=f"{path.stem}-{name}-{i}")
 
 
 def _play(tmp_path, role, role_vars):
@@ -50,7 +53,8 @@ def test_bad_variable_fails_before_changes(tmp_path, role, case):
     rc, out = _play(tmp_path, role, case["vars"])
     assert rc != 0, out
     failure = out[out.index("fatal:") :] if "fatal:" in out else out
-    assert case["variable"] in failure, out
+    named = case.get("variables") or [case["variable"]]
+    assert [variable for variable in named if variable not in failure] == [], out
 
 
 @pytest.mark.parametrize(("role", "case"), list(_cases("good")))
