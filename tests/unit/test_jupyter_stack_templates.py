@@ -41,7 +41,7 @@ def test_jupyter_service(tmp_path):
     assert deploy["placement"]["constraints"] == ["node.role == worker"]
     assert deploy["update_config"]["order"] == "start-first"
     assert deploy["update_config"]["failure_action"] == "rollback"
-    assert deploy["resources"]["limits"] == {"cpus": "2", "memory": "2G"}
+    assert deploy["resources"]["limits"] == {"cpus": "2", "memory": "2G", "pids": 4096}
     assert svc["ulimits"] == {"nofile": {"soft": 4096, "hard": 8192}}
     assert "--ServerApp.cookie_secret_file=/run/secrets/jupyter_cookie_secret" in svc["command"]
     assert compose["volumes"]["notebooks"]["driver_opts"]["device"] == ":/nb"
@@ -122,6 +122,32 @@ def test_bind_storage_and_ssh_door(tmp_path):
     assert compose["services"]["jupyter"]["volumes"][0]["type"] == "bind"
     assert compose["services"]["ssh"]["ports"][0]["mode"] == "host"
     assert compose["secrets"]["ssh_authorized_keys"]["name"] == "k_v1"
+
+
+def test_cis_5_29_every_service_has_a_pids_limit(tmp_path):
+    compose, _ = _render(
+        tmp_path,
+        jupyter_stack_storage="bind",
+        jupyter_stack_ssh=True,
+        _jupyter_stack_objects=OBJECTS | {"ssh_authorized_keys": "k_v1"},
+    )
+    # deploy.resources.limits.pids is in the compose schema from 3.9 on (the 20.10 CLI refuses it in 3.8).
+    assert compose["version"] == "3.9"
+    limits = {name: svc["deploy"]["resources"]["limits"].get("pids") for name, svc in compose["services"].items()}
+    assert limits == {"jupyter": 4096, "proxy": 512, "ssh": 4096}
+
+
+def test_pids_limit_zero_sets_none(tmp_path):
+    compose, _ = _render(tmp_path, jupyter_stack_pids_limits={"jupyter": 0, "proxy": 0, "ssh": 0})
+    assert compose["services"]["jupyter"]["deploy"]["resources"]["limits"] == {"cpus": "2", "memory": "2G"}
+    assert "resources" not in compose["services"]["proxy"]["deploy"]
+
+
+@pytest.mark.parametrize(("encrypted", "driver_opts"), [(False, None), (True, {"encrypted": ""})])
+def test_cis_7_3_encrypted_overlay_is_an_option(tmp_path, encrypted, driver_opts):
+    compose, _ = _render(tmp_path, jupyter_stack_network_encrypted=encrypted)
+    assert compose["networks"]["backend"]["driver"] == "overlay"
+    assert compose["networks"]["backend"].get("driver_opts") == driver_opts
 
 
 @pytest.mark.parametrize(("base_url", "check"), [("/", "GET /api"), ("lab", "GET /lab/api"), ("/a/b/", "GET /a/b/api")])

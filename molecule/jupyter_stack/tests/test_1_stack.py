@@ -38,6 +38,7 @@ def test_jupyter_service_spec(jupyter_spec):
     assert task["Placement"]["Constraints"] == ["node.role == worker"]
     assert task["Resources"]["Limits"]["MemoryBytes"] == 1024**3
     assert task["Resources"]["Limits"]["NanoCPUs"] == 10**9
+    assert task["Resources"]["Limits"]["Pids"] == 4096  # CIS Docker Benchmark 5.29 (jupyter_stack_pids_limits)
     assert task["Resources"]["Reservations"]["MemoryBytes"] == 128 * 1024**2
     ulimits = {u["Name"]: (u["Soft"], u["Hard"]) for u in task["ContainerSpec"]["Ulimits"]}
     assert ulimits == {"nofile": (2048, 4096), "nproc": (4096, 4096)}
