@@ -144,11 +144,59 @@ def sshd_probe_target(listen):
     return {"host": host, "port": int(match.group(2))}
 
 
+def sshd_host_keys(
+    host_keys, types, *, retiring=(), key_dir="/etc/ssh", algorithms=None, supported=None, rsa_bits=3072
+):
+    """The host keys sshd is to offer, in order, and what it takes to get there.
+
+    host_keys is host_state's sshd.host_keys (path -> exists, bits, type); types the key types kept
+    (sshd_host_key_types), retiring the ones still offered after them while clients learn the new keys
+    (sshd_host_key_retiring: only those whose file exists). algorithms maps a type to its signature
+    algorithms, limited to supported (ssh -Q key-sig) when given. Returns
+    {hostkey: [paths], algorithms: [names], generate: [types whose file is missing], problems: [messages]}.
+    """
+    host_keys = host_keys or {}
+    algorithms = algorithms or {}
+
+    def path(kind):
+        return f"{key_dir.rstrip('/')}/ssh_host_{kind}_key"
+
+    offered = list(dict.fromkeys(types))
+    offered += [
+        kind
+        for kind in dict.fromkeys(retiring or ())
+        if kind not in offered and host_keys.get(path(kind), {}).get("exists")
+    ]
+    problems = []
+    for kind in types:
+        facts = host_keys.get(path(kind), {})
+        if not facts.get("exists"):
+            continue
+        if not facts.get("bits"):
+            problems.append(f"sshd_host_key_types: {path(kind)} holds no key ssh-keygen can read.")
+        elif kind == "rsa" and facts["bits"] < rsa_bits:
+            problems.append(
+                f"sshd_host_key_types: {path(kind)} has {facts['bits']} bits, fewer than sshd_host_key_rsa_bits"
+                f" ({rsa_bits}). The role does not replace a host key (clients would see it change): move the"
+                " file away, and the role makes a new one."
+            )
+    names = [name for kind in offered for name in algorithms.get(kind, [])]
+    if supported is not None:
+        names = [name for name in names if name in supported]
+    return {
+        "hostkey": [path(kind) for kind in offered],
+        "algorithms": names,
+        "generate": [kind for kind in dict.fromkeys(types) if not host_keys.get(path(kind), {}).get("exists")],
+        "problems": problems,
+    }
+
+
 class FilterModule:
     def filters(self):
         return {
             "sshd_include_first": sshd_include_first,
             "sshd_keyfile_options": sshd_keyfile_options,
+            "sshd_host_keys": sshd_host_keys,
             "sshd_lockout_problems": sshd_lockout_problems,
             "sshd_mismatches": sshd_mismatches,
             "sshd_missing_users": sshd_missing_users,

@@ -339,6 +339,18 @@ def count_keys(stdout):
     return sum(1 for line in stdout.splitlines() if re.match(r"\d+ [A-Za-z0-9]+:\S", line))
 
 
+def parse_key_fingerprint(stdout):
+    """{bits, fingerprint, type} of the first key ``ssh-keygen -lf <file>`` listed, {} if it listed none.
+
+    '256 SHA256:abc root@h (ED25519)': bits 256, fingerprint SHA256:abc, type ED25519.
+    """
+    for line in stdout.splitlines():
+        match = re.match(r"(\d+) ([A-Za-z0-9]+:\S+) .*\((\S+)\)\s*$", line)
+        if match:
+            return {"bits": int(match.group(1)), "fingerprint": match.group(2), "type": match.group(3)}
+    return {}
+
+
 def sshd_option_args(options):
     """-o keyword=value arguments for sshd -T (a list value: space-separated, a boolean: yes/no)."""
     args = []
@@ -619,12 +631,20 @@ class HostState:
                 "keyfiles": files,
                 "valid_keys": valid,
             }
+        host_keys = {}
+        for path in _unique(options.get("host_keys") or []):
+            host_keys[path] = {"exists": False}
+            if os.path.isfile(path):
+                # rc 255 for a file that holds no key: reported as exists without a fingerprint.
+                _rc, out, _err = self._run([ssh_keygen, "-lf", path])
+                host_keys[path] = {"exists": True, **parse_key_fingerprint(out)}
         return {
             "present": True,
             "version": version,
             "supported": supported,
             "effective": effective,
             "users": result_users,
+            "host_keys": host_keys,
         }
 
     def sshd_t(self, argv):

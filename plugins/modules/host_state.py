@@ -101,6 +101,11 @@ options:
         type: list
         elements: str
         default: [kex, cipher, mac]
+      host_keys:
+        description: Host key files (private or public) whose type, size and fingerprint C(ssh-keygen -l) reads.
+        type: list
+        elements: path
+        default: []
   services:
     description: systemd unit names, read with one C(systemctl show).
     type: list
@@ -250,6 +255,20 @@ sshd:
         admin: {exists: true, uid: 1000, home: /home/admin, groups: [admin, sudo], effective: {},
                 keyfiles: [/home/admin/.ssh/authorized_keys, /home/admin/.ssh/authorized_keys2], valid_keys: 1}
         nobody-here: {exists: false}
+    host_keys:
+      description:
+        - >-
+          Path of O(sshd.host_keys) -> C({"exists": false}), or C(exists), C(bits), C(fingerprint) and C(type) as
+          C(ssh-keygen -l) prints them (only C(exists) for a file that holds no key).
+      returned: when present
+      type: dict
+      sample:
+        /etc/ssh/ssh_host_ed25519_key:
+          exists: true
+          bits: 256
+          fingerprint: SHA256:R4vtfSvuQbMpj/guqSDB/OdML4NtiNZuuXxLgp7BSp4
+          type: ED25519
+        /etc/ssh/ssh_host_rsa_key: {exists: false}
 services:
   description:
     - Unit name as given -> C(exists) (LoadState is not C(not-found)), C(active) (ActiveState), C(sub) (SubState)
@@ -289,6 +308,7 @@ ARGUMENT_SPEC = {
             "users": {"type": "list", "elements": "str", "default": []},
             "options": {"type": "dict", "default": {}},
             "queries": {"type": "list", "elements": "str", "default": ["kex", "cipher", "mac"]},
+            "host_keys": {"type": "list", "elements": "path", "default": []},
         },
     },
     "services": {"type": "list", "elements": "str"},

@@ -26,7 +26,11 @@ SHELL_TEMPLATES = {
         {"limits_runner_limits": {"address_space_kb": None, "open_files": None, "stack_kb": None}},
     ],
     "roles/jupyter_image/templates/condaswarm-kernel.j2": [{}],
-    "roles/jupyter_image/templates/condaswarm-sshd.j2": [{}],
+    # role_path: the door reads the sshd role's defaults beside its own role (rendered here outside a role).
+    "roles/jupyter_image/templates/condaswarm-sshd.j2": [
+        {"role_path": str(ROOT / "roles" / "jupyter_image")},
+        {"role_path": str(ROOT / "roles" / "jupyter_image"), "sshd_host_key_types": ["ed25519", "rsa"]},
+    ],
     "roles/jupyter_image/templates/condaswarm-env.sh.j2": [{}, {"jupyter_image_flavour": "conda"}],
 }
 PYTHON_TEMPLATES = ["roles/jupyter_image/templates/condaswarm-healthcheck.j2"]

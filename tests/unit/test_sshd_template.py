@@ -88,3 +88,26 @@ def test_algorithms_are_the_preferences_this_openssh_supports():
         "Ciphers": "chacha20-poly1305@openssh.com,aes128-ctr",
         "MACs": "hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com",
     }
+
+
+def test_host_keys_one_line_each_in_order():
+    lines = _render(
+        _sshd_settings={
+            "HostKey": ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ecdsa_key"],
+            "HostKeyAlgorithms": "ssh-ed25519,ecdsa-sha2-nistp256",
+        }
+    )
+    assert lines == [
+        "HostKey /etc/ssh/ssh_host_ed25519_key",
+        "HostKey /etc/ssh/ssh_host_ecdsa_key",
+        "HostKeyAlgorithms ssh-ed25519,ecdsa-sha2-nistp256",
+    ]
+
+
+def test_default_algorithms_leave_out_what_ssh_audit_fails_or_warns_on_besides_post_quantum():
+    """No NIST curves, no SHA-1, no group14 and no group exchange (2048-bit moduli on Debian 13)."""
+    kex, ciphers, macs = DEFAULTS["sshd_kex_algorithms"], DEFAULTS["sshd_ciphers"], DEFAULTS["sshd_macs"]
+    assert not [k for k in kex if "nistp" in k or "group14" in k or "group1-" in k or "group-exchange" in k]
+    assert not [c for c in ciphers if c.endswith("-cbc") or "3des" in c]
+    assert all(m.endswith("-etm@openssh.com") and "sha1" not in m and "64" not in m for m in macs)
+    assert DEFAULTS["sshd_host_key_types"] == ["ed25519"]

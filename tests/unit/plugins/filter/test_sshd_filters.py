@@ -4,6 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.condaswarm.cluster.plugins.filter import sshd
 from ansible_collections.condaswarm.cluster.plugins.filter.sshd import (
+    sshd_host_keys,
     sshd_include_first,
     sshd_keyfile_options,
     sshd_lockout_problems,
@@ -28,6 +29,7 @@ def _user(groups=("alice",), keyfiles=("/home/alice/.ssh/authorized_keys",), val
 
 def test_every_filter_is_registered():
     assert set(sshd.FilterModule().filters()) == {
+        "sshd_host_keys",
         "sshd_include_first",
         "sshd_keyfile_options",
         "sshd_lockout_problems",
@@ -380,3 +382,97 @@ def test_probe_target(listen, target):
 def test_probe_target_refuses_what_it_cannot_read(listen):
     with pytest.raises(AnsibleFilterError):
         sshd_probe_target(listen)
+
+
+# What the role passes (vars/main.yml) and what a stock Debian host has: ssh-keygen -A made all three keys.
+ALGORITHMS = {
+    "ed25519": ["ssh-ed25519"],
+    "rsa": ["rsa-sha2-512", "rsa-sha2-256"],
+    "ecdsa": ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"],
+}
+ED25519, RSA, ECDSA = (f"/etc/ssh/ssh_host_{kind}_key" for kind in ("ed25519", "rsa", "ecdsa"))
+STOCK = {
+    ED25519: {"exists": True, "bits": 256, "fingerprint": "SHA256:e", "type": "ED25519"},
+    RSA: {"exists": True, "bits": 3072, "fingerprint": "SHA256:r", "type": "RSA"},
+    ECDSA: {"exists": True, "bits": 256, "fingerprint": "SHA256:c", "type": "ECDSA"},
+}
+
+
+@pytest.mark.parametrize(
+    ("host_keys", "kwargs", "expected"),
+    [
+        # The default: Ed25519 alone, whatever else the host has.
+        (STOCK, {"types": ["ed25519"]}, {"hostkey": [ED25519], "algorithms": ["ssh-ed25519"], "generate": []}),
+        # The transition: the new key first, the old one still offered (and announced) after it.
+        (
+            STOCK,
+            {"types": ["ed25519"], "retiring": ["ecdsa"]},
+            {
+                "hostkey": [ED25519, ECDSA],
+                "algorithms": ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"],
+                "generate": [],
+            },
+        ),
+        # Nothing to retire where the old key never existed; a type kept is not retired.
+        (
+            {ED25519: STOCK[ED25519], ECDSA: {"exists": False}},
+            {"types": ["ed25519", "rsa"], "retiring": ["ecdsa", "rsa"]},
+            {
+                "hostkey": [ED25519, RSA],
+                "algorithms": ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"],
+                "generate": ["rsa"],
+            },
+        ),
+        # A fresh host without keys: they are made.
+        ({}, {"types": ["ed25519"]}, {"hostkey": [ED25519], "algorithms": ["ssh-ed25519"], "generate": ["ed25519"]}),
+        # Limited to what this OpenSSH signs with, each name once.
+        (
+            STOCK,
+            {"types": ["rsa", "ed25519", "rsa"], "supported": ["ssh-ed25519", "rsa-sha2-256"]},
+            {"hostkey": [RSA, ED25519], "algorithms": ["rsa-sha2-256", "ssh-ed25519"], "generate": []},
+        ),
+        (
+            {"/srv/keys/ssh_host_ed25519_key": STOCK[ED25519]},
+            {"types": ["ed25519"], "key_dir": "/srv/keys/"},
+            {"hostkey": ["/srv/keys/ssh_host_ed25519_key"], "algorithms": ["ssh-ed25519"], "generate": []},
+        ),
+    ],
+    ids=["default", "retiring", "no-old-key", "fresh-host", "supported", "key-dir"],
+)
+def test_host_keys(host_keys, kwargs, expected):
+    assert sshd_host_keys(host_keys, algorithms=ALGORITHMS, **kwargs) == {**expected, "problems": []}
+
+
+@pytest.mark.parametrize(
+    ("host_keys", "kwargs", "problem"),
+    [
+        (
+            {RSA: {"exists": True, "bits": 2048, "type": "RSA"}},
+            {"types": ["ed25519", "rsa"]},
+            f"sshd_host_key_types: {RSA} has 2048 bits, fewer than sshd_host_key_rsa_bits (3072).",
+        ),
+        (
+            STOCK,
+            {"types": ["rsa"], "rsa_bits": 4096},
+            f"sshd_host_key_types: {RSA} has 3072 bits, fewer than sshd_host_key_rsa_bits (4096).",
+        ),
+        ({ED25519: {"exists": True}}, {"types": ["ed25519"]}, f"{ED25519} holds no key ssh-keygen can read."),
+    ],
+)
+def test_host_keys_problems(host_keys, kwargs, problem):
+    problems = sshd_host_keys(host_keys, algorithms=ALGORITHMS, **kwargs)["problems"]
+    assert len(problems) == 1 and problem in problems[0]
+
+
+def test_host_keys_small_retiring_rsa_is_no_problem():
+    """A retiring key is offered for a while only; its size is not the role's choice."""
+    found = sshd_host_keys({**STOCK, RSA: {"exists": True, "bits": 2048}}, ["ed25519"], retiring=["rsa"])
+    assert found["problems"] == [] and found["hostkey"] == [ED25519, RSA]
+
+
+def test_mismatches_find_a_host_key_added_elsewhere():
+    """HostKey adds up across files: a line in the main file or a later drop-in offers one more key."""
+    state = {"effective": {"hostkey": [ED25519, ECDSA], "hostkeyalgorithms": "ssh-ed25519"}}
+    settings = {"HostKey": [ED25519], "HostKeyAlgorithms": "ssh-ed25519"}
+    assert sshd_mismatches(state, settings) == [f"global: hostkey is {ED25519} {ECDSA}, not {ED25519}"]
+    assert sshd_mismatches({"effective": {"hostkey": [ED25519], "hostkeyalgorithms": "ssh-ed25519"}}, settings) == []

@@ -863,3 +863,46 @@ def test_collect_only_the_sections_asked(tmp_path):
         "users": {},
         "services": {},
     }
+
+
+@pytest.mark.parametrize(
+    ("stdout", "expected"),
+    [
+        (
+            "256 SHA256:R4vtfSvuQbMpj/guqSDB/OdML4NtiNZuuXxLgp7BSp4 root@node (ED25519)\n",
+            {"bits": 256, "fingerprint": "SHA256:R4vtfSvuQbMpj/guqSDB/OdML4NtiNZuuXxLgp7BSp4", "type": "ED25519"},
+        ),
+        ("3072 SHA256:z4zf/+= root@node (RSA)\n", {"bits": 3072, "fingerprint": "SHA256:z4zf/+=", "type": "RSA"}),
+        ("256 SHA256:abc no comment (ECDSA)\n", {"bits": 256, "fingerprint": "SHA256:abc", "type": "ECDSA"}),
+        ("/etc/ssh/k is not a key file.\n", {}),
+        ("", {}),
+    ],
+)
+def test_parse_key_fingerprint(stdout, expected):
+    assert hs.parse_key_fingerprint(stdout) == expected
+
+
+def test_sshd_host_keys(tmp_path, sshd_binary):
+    host, _alice_home, _keydir = _sshd_host(tmp_path, sshd_binary)
+    ed25519, ecdsa, empty = tmp_path / "ssh_host_ed25519_key", tmp_path / "ssh_host_ecdsa_key", tmp_path / "empty"
+    for path in (ed25519, ecdsa, empty):
+        path.write_text("not read by the test: ssh-keygen answers from the table\n")
+    host.answer(["ssh-keygen", "-lf", str(ed25519)], 0, "256 SHA256:new root@node (ED25519)\n")
+    host.answer(["ssh-keygen", "-lf", str(ecdsa)], 0, "256 SHA256:old root@node (ECDSA)\n")
+    host.answer(["ssh-keygen", "-lf", str(empty)], 255, "", f"{empty} is not a key file.\n")
+    missing = str(tmp_path / "ssh_host_rsa_key")
+    result = host.state().sshd(
+        {"binary": sshd_binary, "users": [], "host_keys": [str(ed25519), str(ecdsa), missing, str(empty), str(ecdsa)]}
+    )
+    assert result["host_keys"] == {
+        str(ed25519): {"exists": True, "bits": 256, "fingerprint": "SHA256:new", "type": "ED25519"},
+        str(ecdsa): {"exists": True, "bits": 256, "fingerprint": "SHA256:old", "type": "ECDSA"},
+        missing: {"exists": False},
+        str(empty): {"exists": True},
+    }
+    assert sum(1 for call in host.calls if call[-1] == str(ecdsa)) == 1  # each path read once
+
+
+def test_sshd_host_keys_default_none(tmp_path, sshd_binary):
+    host, _alice_home, _keydir = _sshd_host(tmp_path, sshd_binary)
+    assert host.state().sshd({"binary": sshd_binary})["host_keys"] == {}
