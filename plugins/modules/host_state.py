@@ -308,7 +308,7 @@ ARGUMENT_SPEC = {
             "users": {"type": "list", "elements": "str", "default": []},
             "options": {"type": "dict", "default": {}},
             "queries": {"type": "list", "elements": "str", "default": ["kex", "cipher", "mac"]},
-            "host_keys": {"type": "list", "elements": "path", "default": []},
+            "host_keys": {"type": "list", "elements": "path", "default": [], "no_log": False},
         },
     },
     "services": {"type": "list", "elements": "str"},

@@ -100,10 +100,16 @@ def converged(first_down, converge, report):
 
 def test_site_converges_without_the_first_manager(converged):
     hosts = recap(converged.output)
-    # The stopped manager is unreachable (it leaves the run at the first play: rc 4); nothing failed.
-    assert hosts[FIRST]["unreachable"] == 1, converged.output[-3000:]
-    assert all(h.get("failed", 0) == 0 for h in hosts.values()), converged.output[-6000:]
-    assert converged.rc == 4, converged.output[-3000:]
+    # The stopped manager leaves the run at its first task and nothing else fails. Over SSH (a real site) it is
+    # unreachable (rc 4); Molecule's docker connection reports a stopped container as a failed module instead
+    # ("... is not running", rc 2).
+    first = hosts[FIRST]
+    assert first["ok"] == 0, converged.output[-3000:]
+    assert first["unreachable"] + first["failed"] == 1, converged.output[-3000:]
+    if first["failed"]:
+        assert "is not running" in converged.output, converged.output[-3000:]
+    assert all(h.get("failed", 0) == 0 for n, h in hosts.items() if n != FIRST), converged.output[-6000:]
+    assert converged.rc == (4 if first["unreachable"] else 2), converged.output[-3000:]
 
 
 def test_one_manager_plays_ran_on_the_next_manager(converged):
