@@ -3,6 +3,8 @@ runs), made again when their recipe or a file changes. tls.yml runs on localhost
 
 import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from ansible_play import ROOT, run_play
@@ -45,8 +47,10 @@ def _cert(tls_dir, name):
     return x509.load_pem_x509_certificate((tls_dir / f"{name}.crt").read_bytes())
 
 
-@pytest.fixture
-def made(tmp_path):
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory):
+    """One generation for the module (the crypto run is the slow part); each test changes its own copy."""
+    tmp_path = tmp_path_factory.mktemp("made")
     tls_dir, out = _tls(tmp_path, 1)
     assert _changed(out) > 0
     assert all(task in out for task in CRYPTO_TASKS), out
@@ -59,6 +63,12 @@ def made(tmp_path):
         "registry.crt": 0o644,
     }
     return tls_dir
+
+
+@pytest.fixture
+def made(tmp_path, made_once):
+    """The generated directory, copied with its modes to where _tls(tmp_path, ...) works."""
+    return Path(shutil.copytree(made_once, tmp_path / "tls"))
 
 
 def test_rerun_reads_the_stamp_and_runs_no_crypto_task(tmp_path, made):
