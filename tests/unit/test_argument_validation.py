@@ -64,7 +64,8 @@ def _run_role(role, work):
     (work / "inventory.json").write_text(json.dumps(inventory))
     (work / "play.yml").write_text(json.dumps(plays))
     # profile_tasks (ansible.cfg) would print into the JSON; callbacks_enabled cannot be empty.
-    env = {**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.json"}
+    json_callback = "ansible.posix.json"
+    env = {**os.environ, "ANSIBLE_STDOUT_CALLBACK": json_callback, "ANSIBLE_CALLBACKS_ENABLED": json_callback}
     proc = subprocess.run(
         [ANSIBLE_PLAYBOOK, "--check", "--tags", "validate", "-i", str(work / "inventory.json"), str(work / "play.yml")],
         cwd=ROOT,
