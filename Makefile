@@ -11,7 +11,7 @@ export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 # Scenarios `make molecule` (and so `make test`) runs, in order; a scenario joins this list once it
 # passes. `make molecule SCENARIOS=all` runs every molecule/*/molecule.yml.
-SCENARIOS ?= docker_engine sshd nfs_server swarm limits jupyter_image jupyter_stack
+SCENARIOS ?= docker_engine sshd nfs_server swarm limits jupyter_stack
 MOLECULE_DISTRO ?= debian12
 export MOLECULE_DISTRO
 

@@ -3,12 +3,32 @@
 import time
 
 import pytest
-from stack_helpers import BASE, MANAGER, STACK_DIR, login, node, session
+from stack_helpers import BASE, MANAGER, PASSWORD, STACK_DIR, WORKERS, image_ref, login, node, session
 
 
 @pytest.fixture(scope="session")
 def manager():
     return node(MANAGER)
+
+
+@pytest.fixture(scope="session")
+def worker():
+    return node(WORKERS[0])
+
+
+@pytest.fixture(scope="session")
+def ref():
+    """The Jupyter image the scenario's variables make (the one the stack runs)."""
+    return image_ref()
+
+
+@pytest.fixture(scope="session")
+def password_hash(manager, ref):
+    """The password hashed by the image's own jupyter_server (argon2)."""
+    return manager.check_output(
+        f"docker run --rm {ref} python -c "
+        f"\"from jupyter_server.auth import passwd; print(passwd('{PASSWORD}', algorithm='argon2'))\""
+    ).strip()
 
 
 @pytest.fixture(scope="session")

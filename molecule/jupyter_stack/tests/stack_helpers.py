@@ -2,7 +2,7 @@
 
 HTTP goes through requests; the kernel websocket is spoken over a plain TLS socket (RFC 6455, text
 frames only), because the test host has no websocket library. The login and kernel protocol follow
-molecule/jupyter_image/tests/jupyter_client.py, which runs inside the image and cannot be imported
+jupyter_client.py (beside this file), which runs inside the image and cannot be imported
 here (it runs at import and needs websocket-client).
 """
 
@@ -10,6 +10,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import socket
 import ssl
 import struct
@@ -38,6 +39,7 @@ SERVICE = "jupyter_jupyter"
 PROXY = "jupyter_proxy"
 STICKY = "JUPYTER_REPLICA"
 STACK_DIR = "/etc/condaswarm/jupyter_stack"
+REGISTRY = f"{MANAGER}:5000"
 
 
 def node(name):
@@ -192,3 +194,10 @@ def replica_of(container_hostname):
             if cid.startswith(container_hostname):
                 return worker, cid
     return None, None
+
+
+def image_ref(extra_vars=None):
+    """The reference jupyter_image computes for the scenario's variables plus extra_vars (no changes made)."""
+    run = run_playbook(SCENARIO / "image_ref.yml", limit=MANAGER, extra_vars=extra_vars, check=True)
+    assert run.rc == 0, run.output
+    return re.search(r"IMAGE_REF=(\S+?)\"", run.output).group(1)

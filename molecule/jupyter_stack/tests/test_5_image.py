@@ -1,11 +1,12 @@
-"""A container from the pushed image, run as a Swarm service with the password hash as a Docker secret."""
+"""The pushed image on its own: a service of its own (not the stack's), the password hash as a Docker secret, a
+client inside the image speaking HTTP and the kernel websocket to it on the manager."""
 
 import json
 import time
 from pathlib import Path
 
 import pytest
-from ji_helpers import MANAGER, PASSWORD, REGISTRY
+from stack_helpers import MANAGER, PASSWORD, REGISTRY
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
 
@@ -103,7 +104,7 @@ def test_kernel_runs_code_as_uid_1000_with_limits(client):
 
 
 def test_environment_imports(client):
-    status, stdout, _ = client["numpy"]
+    status, stdout, _ = client["environment"]
     assert status == "ok" and stdout.strip() == "45"
 
 

@@ -1,25 +1,27 @@
-"""The SSH door (jupyter_image_ssh: true, a second tag): keys only, the notebook user, host keys on a volume."""
+"""The image's SSH door (jupyter_image_ssh: true, the scenario's image) run by hand beside the stack's door:
+keys only, the notebook user, host keys on a volume."""
 
 import time
 
 import pytest
-from ji_helpers import MANAGER, image_ref, run_playbook
-from ji_helpers import SCENARIO as SCENARIO_DIR
+from stack_helpers import MANAGER, image_ref
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
 
 NAME = "ji-ssh"
-SSH = "ssh -p 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=10"
+# The stack's own door publishes 2222.
+PORT = 2299
+SSH = f"ssh -p {PORT} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=10"
 
 
 def start(host, ref):
     host.run(f"docker rm -f {NAME}")
     host.check_output(
-        f"docker run -d --name {NAME} -p 2222:2222 -v /tmp/ji-key.pub:/run/secrets/ssh_authorized_keys:ro"
+        f"docker run -d --name {NAME} -p {PORT}:2222 -v /tmp/ji-key.pub:/run/secrets/ssh_authorized_keys:ro"
         f" -v {NAME}-hostkeys:/var/lib/condaswarm-ssh {ref} condaswarm-sshd"
     )
     for _ in range(30):
-        scan = host.run("ssh-keyscan -p 2222 -t ed25519 127.0.0.1 2>/dev/null")
+        scan = host.run(f"ssh-keyscan -p {PORT} -t ed25519 127.0.0.1 2>/dev/null")
         if scan.stdout.strip():
             return scan.stdout.split()[-1]
         time.sleep(1)
@@ -27,12 +29,7 @@ def start(host, ref):
 
 
 @pytest.fixture(scope="module")
-def door(host, report):
-    started = time.time()
-    run = run_playbook(SCENARIO_DIR / "converge.yml", limit=MANAGER, extra_vars={"jupyter_image_ssh": True})
-    assert run.rc == 0, run.output
-    report(f"SSH-door rebuild (env layer cached): converge {time.time() - started:.0f} s")
-    ref = image_ref({"jupyter_image_ssh": True})
+def door(host, ref):
     host.run("rm -f /tmp/ji-key /tmp/ji-key.pub")
     host.check_output("ssh-keygen -q -t ed25519 -N '' -f /tmp/ji-key")
     host_key = start(host, ref)
@@ -40,12 +37,12 @@ def door(host, report):
     host.run(f"docker rm -f {NAME}; docker volume rm {NAME}-hostkeys")
 
 
-def test_door_is_a_different_tag(door, ref):
-    assert door[0] != ref
+def test_door_is_a_different_tag(door):
+    assert image_ref({"jupyter_image_ssh": False}) != door[0]
 
 
 def test_key_login_as_the_notebook_user(host, door):
-    out = host.check_output(f"{SSH} -i /tmp/ji-key jovyan@127.0.0.1 'id -u; python -c \"import numpy; print(1)\"'")
+    out = host.check_output(f"{SSH} -i /tmp/ji-key jovyan@127.0.0.1 'id -u; python -c \"import ipykernel; print(1)\"'")
     assert out.split() == ["1000", "1"]
 
 

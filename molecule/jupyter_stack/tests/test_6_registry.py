@@ -1,14 +1,18 @@
-"""The registry: one replica on the labelled manager, TLS only, trusted (and used) by the other node."""
+"""The registry: one replica on the labelled manager, TLS only, trusted (and used) by a worker.
+
+The worker pulls an image pushed for this test: the Jupyter image is in use there (the stack's replicas), so it
+cannot be removed and pulled again."""
 
 import json
 
 import pytest
-from ji_helpers import MANAGER, REGISTRY, WORKER
+from stack_helpers import MANAGER, REGISTRY, WORKERS
 
-testinfra_hosts = [f"ansible://{WORKER}"]
+testinfra_hosts = [f"ansible://{WORKERS[0]}"]
 
 CA = f"/etc/docker/certs.d/{REGISTRY}/ca.crt"
 FETCH = 'python3 -c "import ssl, sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], context={ctx}).status)"'
+PUSHED = f"{REGISTRY}/condaswarm/pull-test:1"
 
 
 def test_registry_runs_on_the_labelled_manager(manager):
@@ -30,23 +34,25 @@ def test_tls_with_the_distributed_ca(host):
 
 
 @pytest.fixture
-def pulled(host, ref):
-    host.run(f"docker rmi {ref}")
+def pulled(host, manager):
+    """A small image pushed from the manager (the Debian base prepare.yml loaded there), absent on the worker."""
+    manager.check_output(f"docker tag condaswarm/debian:debian12 {PUSHED} && docker push -q {PUSHED}")
+    host.run(f"docker rmi {PUSHED}")
     yield
-    host.run(f"docker rmi {ref}")
+    host.run(f"docker rmi {PUSHED}")
 
 
-def test_worker_pulls_the_image_over_tls(host, ref, pulled):
-    assert host.run(f"docker image inspect {ref}").rc != 0
-    pull = host.run(f"docker pull {ref}")
+def test_worker_pulls_over_tls(host, pulled):
+    assert host.run(f"docker image inspect {PUSHED}").rc != 0
+    pull = host.run(f"docker pull {PUSHED}")
     assert pull.rc == 0, pull.stderr
-    assert host.check_output(f"docker run --rm --entrypoint id {ref} -u").strip() == "1000"
+    assert host.check_output(f"docker run --rm {PUSHED} echo pulled").strip() == "pulled"
 
 
-def test_pull_needs_the_ca(host, ref, pulled):
+def test_pull_needs_the_ca(host, pulled):
     host.check_output(f"mv {CA} {CA}.away")
     try:
-        pull = host.run(f"docker pull {ref}")
+        pull = host.run(f"docker pull {PUSHED}")
     finally:
         host.check_output(f"mv {CA}.away {CA}")
     assert pull.rc != 0

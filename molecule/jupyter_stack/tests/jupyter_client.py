@@ -109,7 +109,8 @@ out["limits"] = execute(
     " 'as': resource.getrlimit(resource.RLIMIT_AS), 'nofile': resource.getrlimit(resource.RLIMIT_NOFILE),"
     " 'stack': resource.getrlimit(resource.RLIMIT_STACK)}))"
 )
-out["numpy"] = execute("import numpy, pandas, scipy, matplotlib; print(numpy.arange(10).sum())")
+# What the scenario's environment spec installs (jupyter_server, ipykernel), imported by the kernel.
+out["environment"] = execute("import ipykernel, jupyter_server; print(sum(range(10)))")
 out["alloc"] = execute(f"x = bytearray({alloc})")
 out["after_alloc"] = execute("print('still-alive')")
 ws.close()

@@ -4,8 +4,7 @@ the Jupyter image, as its tag). A configuration change builds a new tag on top o
 import re
 import time
 
-from ji_helpers import MANAGER, image_ref, run_playbook
-from ji_helpers import SCENARIO as SCENARIO_DIR
+from stack_helpers import MANAGER, SCENARIO, image_ref, run_playbook
 
 testinfra_hosts = [f"ansible://{MANAGER}"]
 
@@ -31,7 +30,7 @@ def test_every_image_carries_the_hash_of_its_build_context(host, ref):
 
 def test_config_change_reuses_the_environment_layer(host, ref, report):
     started = time.time()
-    run = run_playbook(SCENARIO_DIR / "converge.yml", limit=MANAGER, extra_vars=CHANGE)
+    run = run_playbook(SCENARIO / "converge.yml", limit=MANAGER, extra_vars=CHANGE)
     elapsed = time.time() - started
     assert run.rc == 0, run.output
     assert run.changed > 0
