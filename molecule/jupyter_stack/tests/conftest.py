@@ -3,17 +3,12 @@
 import time
 
 import pytest
-from stack_helpers import BASE, MANAGER, PASSWORD, STACK_DIR, WORKERS, image_ref, login, node, session
+from stack_helpers import BASE, MANAGER, PASSWORD, STACK_DIR, image_ref, login, node, session
 
 
 @pytest.fixture(scope="session")
 def manager():
     return node(MANAGER)
-
-
-@pytest.fixture(scope="session")
-def worker():
-    return node(WORKERS[0])
 
 
 @pytest.fixture(scope="session")
