@@ -167,6 +167,9 @@ def test_config_defaults(render):
     assert "        10.0.0.10/24 dev eth1\n" in conf
     assert 'script "/etc/keepalived/condaswarm_entry_check /etc/keepalived/condaswarm_entry_down 10.0.0.11 443"' in conf
     assert "    track_script {\n        condaswarm_entry\n    }" in conf
+    # A starting manager is in FAULT until its check has passed: it cannot claim the address unready.
+    script_block = conf.split("vrrp_script condaswarm_entry {")[1].split("}")[0]
+    assert "\n    init_fail\n" in script_block
     assert conf.count("{") == conf.count("}")
 
 
