@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 STACK_TESTS = Path(__file__).resolve().parents[2] / "jupyter_stack" / "tests"
 
@@ -52,6 +53,14 @@ update = _load("jupyter_stack_update", STACK_TESTS / "test_3_update.py")
 
 def base(name):
     return f"https://{IPS[name]}/"
+
+
+def serves(cafile, url, timeout=10):
+    """True when `url` answers 200 (verified against the stack's CA); a refused or reset connection is False."""
+    try:
+        return session(cafile).get(url, timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def wait(predicate, timeout, what, step=2):

@@ -18,6 +18,7 @@ from ha_helpers import (
     node,
     node_field,
     restart_node,
+    serves,
     session,
     wait,
 )
@@ -80,7 +81,8 @@ def first_down(manager, cafile, user, report):
         )
         # Its registry task and proxy come back with it (global services); the later tests talk to its proxy.
         wait(lambda: registry_running(FIRST), 180, f"the registry running on {FIRST} again")
-        wait(lambda: session(cafile).get(base(FIRST) + "api", timeout=10).status_code == 200, 180, f"{FIRST}'s proxy")
+        # Refused until its proxy task runs again: polled, not a first-try request.
+        wait(lambda: serves(cafile, base(FIRST) + "api"), 180, f"{FIRST}'s proxy")
         report(f"ha first manager back: {FIRST} reachable, Ready, registry and proxy up {took:.0f} s after start")
         assert api(user, "GET", "api/contents").status_code == 200
 
