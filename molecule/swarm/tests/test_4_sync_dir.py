@@ -85,7 +85,7 @@ def test_copy_reaches_every_manager_and_not_the_controller(texts, report):
     # At -vvv every result is printed whole unless a task hides it: none does (the copy it replaces read the
     # files to the controller under no_log), so the texts' absence above covers every result.
     assert "'no_log: true' was specified" not in copied.output
-    assert "Store the files of /etc/condaswarm/sync-test as Swarm secrets" in copied.output
+    assert "Store as Swarm secrets, on the source manager, the files of /etc/condaswarm/sync-test" in copied.output
     assert leftovers() == [], "the copy jobs and their secrets are removed"
     report(f"sync_dir: {len(texts)} files to 2 managers through Swarm secrets, none in the -vvv output")
 
