@@ -3,6 +3,7 @@ tasks/sync_dir.yml, as site.yml copies the registry's CA and the Jupyter stack's
 Swarm secrets into a one-shot job on each manager that differs. The run is made at -vvv, which prints every
 module's arguments and results (no task of the copy hides its result): the secrets' text must not be in it."""
 
+import hashlib
 import os
 import secrets
 import subprocess
@@ -73,6 +74,27 @@ def test_check_mode_plans_the_copy_and_writes_nothing(texts):
 
 
 def test_copy_reaches_every_manager_and_not_the_controller(texts, report):
+    # What a run stopped before its cleanup leaves: a job of the name the copy to manager3 uses (never placed).
+    stale = "condaswarm-sync-" + hashlib.sha256(f"{DIR}\0{MANAGERS[2]}".encode()).hexdigest()[:20]
+    dexec(
+        SOURCE,
+        "docker",
+        "service",
+        "create",
+        "--detach",
+        "--quiet",
+        "--no-resolve-image",
+        "--name",
+        stale,
+        "--mode",
+        "replicated-job",
+        "--constraint",
+        "node.labels.nowhere==true",
+        "--label",
+        f"io.condaswarm.sync={DIR}",
+        "condaswarm/sync:stale",
+        "true",
+    )
     copied = run()
     assert copied.rc == 0, copied.output[-3000:]
     wanted = listing(SOURCE)
